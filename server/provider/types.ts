@@ -1,0 +1,100 @@
+/**
+ * The provider boundary. Everything the portal knows about a video provider
+ * goes through `VideoProvider`; `server/provider/evolink.ts` implements it over
+ * Evolink's HTTP API (used unchanged against the real service and against the
+ * local simulator in server/simulator/). A second adapter (e.g. DashScope)
+ * implements the same interface.
+ */
+import { z } from "zod";
+
+export const MODEL_ID = "wan2.7-image-to-video";
+
+export const providerTaskStatus = z.enum(["pending", "processing", "completed", "failed"]);
+export type ProviderTaskStatus = z.infer<typeof providerTaskStatus>;
+
+/** The task object shared by the create answer, the query answer and callbacks. */
+export const providerTaskSchema = z.object({
+  id: z.string().min(1).max(200),
+  created: z.number().int().optional(),
+  model: z.string().optional(),
+  object: z.string().optional(),
+  status: providerTaskStatus,
+  progress: z.number().min(0).max(100).optional().default(0),
+  results: z.array(z.string()).optional(),
+  error: z
+    .object({
+      code: z.union([z.string(), z.number()]).transform(String),
+      message: z.string().optional().default(""),
+      type: z.string().optional(),
+    })
+    .optional(),
+  task_info: z
+    .object({
+      can_cancel: z.boolean().optional(),
+      estimated_time: z.number().optional(),
+      video_duration: z.number().optional(),
+    })
+    .partial()
+    .optional(),
+  type: z.string().optional(),
+  usage: z.record(z.string(), z.unknown()).optional(),
+});
+export type ProviderTask = z.infer<typeof providerTaskSchema>;
+
+/** Request body for `POST /v1/videos/generations`, as the seed reference defines it. */
+export interface GenerationRequestBody {
+  model: typeof MODEL_ID;
+  generation_mode?: "first_frame" | "first_last_frame" | "video_continuation";
+  prompt: string;
+  negative_prompt?: string;
+  image_start?: string;
+  image_end?: string;
+  video_urls?: string[];
+  audio_urls?: string[];
+  quality?: "720p" | "1080p";
+  duration?: number;
+  seed?: number;
+  prompt_extend?: boolean;
+  callback_url?: string;
+}
+
+export type ProviderErrorKind =
+  | "bad_request" // 400
+  | "unauthenticated" // 401
+  | "insufficient_quota" // 402
+  | "forbidden" // 403
+  | "not_found" // 404
+  | "too_large" // 413
+  | "rate_limited" // 429
+  | "internal" // 500
+  | "upstream" // 502
+  | "unavailable" // 503
+  | "network" // no HTTP answer (connection refused, reset, timeout)
+  | "invalid_response"; // an answer we could not parse
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: {
+      status?: number;
+      code?: string;
+      param?: string;
+      retryAfterSeconds?: number;
+    } = {},
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+
+  /** 429, 502, 503 and network failures may be retried; nothing else. */
+  get retryable(): boolean {
+    return ["rate_limited", "upstream", "unavailable", "network"].includes(this.kind);
+  }
+}
+
+export interface VideoProvider {
+  /** Paid call: never retried blindly by callers. */
+  createGeneration(body: GenerationRequestBody, opts?: { idempotencyKey?: string }): Promise<ProviderTask>;
+  getTask(providerTaskId: string): Promise<ProviderTask>;
+}
