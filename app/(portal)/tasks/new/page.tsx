@@ -1,0 +1,24 @@
+import { getServices } from "@/server/services.ts";
+import { NewTaskForm } from "./new-task-form.tsx";
+
+export const dynamic = "force-dynamic";
+
+export default function NewTaskPage() {
+  const { config } = getServices();
+  const simulator = config.provider.simulator;
+  return (
+    <>
+      <h1>New video</h1>
+      {simulator && (
+        <p className="notice">
+          Running against the local simulator: no credit is spent, and every task returns the same sample video.
+        </p>
+      )}
+      <NewTaskForm
+        allowLoopbackHttp={simulator}
+        sampleImageUrl={simulator ? `${config.provider.baseUrl}/samples/first-frame.png` : undefined}
+        prices={config.prices}
+      />
+    </>
+  );
+}

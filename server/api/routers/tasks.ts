@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { loadConfig } from "../../config.ts";
+import { createGenerationInputSchema } from "../../tasks/request-schema.ts";
+import { createTask, getTaskForUser, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
+import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
+
+// The simulator serves sample media over http on loopback; accept it only then.
+const generationInput = createGenerationInputSchema({ allowLoopbackHttp: loadConfig().provider.simulator });
+
+export const tasksRouter = createTRPCRouter({
+  create: protectedProcedure
+    .input(generationInput)
+    .mutation(async ({ ctx, input }) => toTaskView(await createTask(ctx.services.taskDeps, ctx.user, input))),
+
+  get: protectedProcedure
+    .input(z.object({ id: z.string().min(1).max(100) }))
+    .query(async ({ ctx, input }) => toTaskView(await getTaskForUser(ctx.services.db, ctx.user, input.id))),
+
+  mine: protectedProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())
+    .query(async ({ ctx, input }) => (await listTasksForUser(ctx.services.db, ctx.user, { limit: input?.limit })).map(toTaskView)),
+});

@@ -1,0 +1,107 @@
+/**
+ * Configuration, validated once with zod. Every variable is documented in
+ * .env.example. Two views of the same variables:
+ * - `loadConfig`: what the launcher (npm start, npm run worker) accepts, where
+ *   DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET may be absent (embedded
+ *   Postgres, the local simulator, a generated secret);
+ * - `loadRuntimeConfig`: what the web process needs, with those resolved.
+ */
+import { z } from "zod";
+
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const port = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+const money = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().min(0).default(fallback));
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  EVOLINK_API_KEY: optionalString,
+  EVOLINK_BASE_URL: z.preprocess(emptyAsUndefined, z.url().default("https://api.evolink.ai")),
+  /** Set by the launcher when EVOLINK_API_KEY is absent and the simulator serves the API. */
+  EVOLINK_SIMULATOR: z.preprocess(emptyAsUndefined, z.enum(["0", "1"]).default("0")),
+  /** Where browsers and the provider reach the portal; default http://localhost:<PORT>. */
+  PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  AUTH_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, "AUTH_SECRET must be at least 32 characters").optional()),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
+  PORT: port(3000),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
+  EMBEDDED_PG_PORT: port(54329),
+  SIMULATOR_PORT: port(4010),
+  SIMULATOR_STEP_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).max(60_000).default(1500)),
+  ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().default("admin@localhost.localdomain")),
+  ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, "ADMIN_PASSWORD must be at least 8 characters").optional()),
+  PRICE_720P_PER_SECOND: money(0.086),
+  PRICE_1080P_PER_SECOND: money(0.144),
+  PRICE_CURRENCY: z.preprocess(emptyAsUndefined, z.string().length(3).default("USD")),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  env: RawConfig["NODE_ENV"];
+  databaseUrl: string | undefined;
+  provider: { baseUrl: string; apiKey: string | undefined; simulator: boolean };
+  publicBaseUrl: string;
+  authSecret: string | undefined;
+  host: string;
+  port: number;
+  dataDir: string;
+  embeddedPgPort: number;
+  simulator: { port: number; stepMs: number };
+  admin: { email: string; password: string | undefined };
+  prices: { currency: string; perSecond: { "720p": number; "1080p": number } };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    databaseUrl: c.DATABASE_URL,
+    provider: { baseUrl: c.EVOLINK_BASE_URL.replace(/\/+$/, ""), apiKey: c.EVOLINK_API_KEY, simulator: c.EVOLINK_SIMULATOR === "1" },
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ""),
+    authSecret: c.AUTH_SECRET,
+    host: c.HOST,
+    port: c.PORT,
+    dataDir: c.DATA_DIR,
+    embeddedPgPort: c.EMBEDDED_PG_PORT,
+    simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },
+    admin: { email: c.ADMIN_EMAIL, password: c.ADMIN_PASSWORD },
+    prices: { currency: c.PRICE_CURRENCY, perSecond: { "720p": c.PRICE_720P_PER_SECOND, "1080p": c.PRICE_1080P_PER_SECOND } },
+  };
+}
+
+export type RuntimeConfig = Config & {
+  databaseUrl: string;
+  authSecret: string;
+  provider: Config["provider"] & { apiKey: string };
+};
+
+/** The web process's configuration: everything the launcher resolves must be present. */
+export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  const config = loadConfig(env);
+  const missing = [
+    !config.databaseUrl && "DATABASE_URL",
+    !config.authSecret && "AUTH_SECRET",
+    !config.provider.apiKey && "EVOLINK_API_KEY",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Missing ${missing.join(", ")}. Start the portal with \`npm start\`, which provides ` +
+        `an embedded database, the provider simulator and a local secret when these are not set.`,
+    );
+  }
+  return config as RuntimeConfig;
+}

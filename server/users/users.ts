@@ -1,0 +1,67 @@
+/** Users: creation, credential checks, and the bootstrap admin of a new install. */
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Db, Role } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+
+export const emailSchema = z.email("Enter a valid email address").transform((e) => e.trim().toLowerCase());
+export const passwordSchema = z.string().min(8, "Use at least 8 characters").max(200);
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+}
+
+export async function createUser(
+  db: Db,
+  input: { email: string; password: string; name?: string; role?: Role },
+): Promise<SessionUser> {
+  const email = emailSchema.parse(input.email);
+  const password = passwordSchema.parse(input.password);
+  const existing = await db.user.findUnique({ where: { email } });
+  if (existing) throw new AppError("CONFLICT", `A user with the email ${email} already exists`);
+  const user = await db.user.create({
+    data: { email, name: input.name ?? null, role: input.role ?? "member", passwordHash: await hashPassword(password) },
+  });
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+/** Returns the user when the email and password match, else null (never says which was wrong). */
+export async function verifyCredentials(db: Db, email: unknown, password: unknown): Promise<SessionUser | null> {
+  const e = emailSchema.safeParse(email);
+  if (!e.success || typeof password !== "string" || password.length === 0) return null;
+  const user = await db.user.findUnique({ where: { email: e.data } });
+  if (!user?.passwordHash) return null;
+  if (!(await verifyPassword(user.passwordHash, password))) return null;
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+export async function getSessionUser(db: Db, id: string): Promise<SessionUser | null> {
+  const user = await db.user.findUnique({ where: { id } });
+  return user && { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+/**
+ * On a database with no admin, creates one. The password is `password` when
+ * given (ADMIN_PASSWORD), else random; it is returned so the launcher can print
+ * it once. Returns null when an admin exists already.
+ */
+export async function ensureBootstrapAdmin(
+  db: Db,
+  opts: { email: string; password?: string },
+): Promise<{ email: string; password: string } | null> {
+  const admins = await db.user.count({ where: { role: "admin" } });
+  if (admins > 0) return null;
+  const password = opts.password ?? randomBytes(12).toString("base64url");
+  const email = emailSchema.parse(opts.email);
+  const existing = await db.user.findUnique({ where: { email } });
+  if (existing) {
+    await db.user.update({ where: { id: existing.id }, data: { role: "admin", passwordHash: await hashPassword(password) } });
+  } else {
+    await createUser(db, { email, password, name: "Administrator", role: "admin" });
+  }
+  return { email, password };
+}

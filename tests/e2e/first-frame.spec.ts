@@ -1,0 +1,59 @@
+import { expect, test, type Page } from "@playwright/test";
+import { E2E_ADMIN } from "./fixtures.ts";
+
+async function signIn(page: Page) {
+  await page.goto("/tasks");
+  await expect(page).toHaveURL(/\/signin/);
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
+}
+
+test("a wrong password is refused with a message", async ({ page }) => {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await page.goto("/tasks");
+  await expect(page).toHaveURL(/\/signin/);
+});
+
+test("the form refuses an invalid request beside the field, before any submission", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("link", { name: "New video" }).click();
+  await page.getByLabel("Duration (seconds)").fill("16");
+  await page.getByRole("button", { name: "Generate video" }).click();
+  await expect(page.locator('[data-field="prompt"]')).toHaveText("prompt is required: describe the video");
+  await expect(page.locator('[data-field="duration"]')).toHaveText("duration must be between 2 and 15 seconds");
+  await expect(page).toHaveURL(/\/tasks\/new$/);
+});
+
+test("sign in, generate a first_frame video, watch it complete, find it in history", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("link", { name: "New video" }).click();
+  await expect(page.getByLabel("First frame image URL")).toHaveValue(/\/samples\/first-frame\.png$/);
+  await expect(page.getByTestId("estimate")).toContainText("5 s × 0.086 USD/s = 0.430 USD");
+
+  const prompt = `A lighthouse at dawn, waves rolling in (${Date.now()})`;
+  await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  await page.getByRole("button", { name: "Generate video" }).click();
+
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
+  // Progress is shown without a reload while the task runs…
+  await expect(page.getByRole("progressbar")).toBeVisible();
+  // …until the simulator completes it and the video plays.
+  await expect(page.locator('[data-status="completed"]')).toBeVisible({ timeout: 30_000 });
+  const video = page.getByTestId("result-video");
+  await expect(video).toBeVisible();
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 15_000 }).toBeGreaterThan(4);
+  await expect(page.getByTestId("billed")).toHaveText("5 s");
+
+  await page.getByRole("link", { name: "My history" }).first().click();
+  const row = page.getByRole("row").filter({ hasText: prompt });
+  await expect(row).toHaveCount(1);
+  await expect(row.locator('[data-status="completed"]')).toBeVisible();
+  await expect(row.getByTestId("billed")).toHaveText("5 s");
+  await expect(row).toContainText("First frame");
+});

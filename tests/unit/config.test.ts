@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, loadRuntimeConfig } from "@/server/config.ts";
+
+describe("configuration", () => {
+  it("needs nothing: embedded database, simulator, generated secret", () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.provider.apiKey).toBeUndefined();
+    expect(c.provider.baseUrl).toBe("https://api.evolink.ai");
+    expect(c.publicBaseUrl).toBe("http://localhost:3000");
+    expect(c.prices.perSecond).toEqual({ "720p": 0.086, "1080p": 0.144 });
+  });
+
+  it("derives the public URL from PORT and treats empty values as unset", () => {
+    const c = loadConfig({ PORT: "4000", DATABASE_URL: "", PUBLIC_BASE_URL: "" });
+    expect(c.publicBaseUrl).toBe("http://localhost:4000");
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it("names every invalid variable", () => {
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x", PORT: "http", AUTH_SECRET: "short" })).toThrow(ConfigError);
+    try {
+      loadConfig({ DATABASE_URL: "mysql://x", PORT: "http", AUTH_SECRET: "short" });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/DATABASE_URL/);
+      expect((e as Error).message).toMatch(/PORT/);
+      expect((e as Error).message).toMatch(/AUTH_SECRET/);
+    }
+  });
+
+  it("the web process refuses to run with unresolved settings, saying how to start", () => {
+    expect(() => loadRuntimeConfig({})).toThrow(/Missing DATABASE_URL, AUTH_SECRET, EVOLINK_API_KEY.*npm start/);
+    const ok = loadRuntimeConfig({ DATABASE_URL: "postgresql://u:p@localhost/db", AUTH_SECRET: "x".repeat(32), EVOLINK_API_KEY: "k" });
+    expect(ok.databaseUrl).toBe("postgresql://u:p@localhost/db");
+  });
+});
