@@ -22,6 +22,6 @@ try {
     for (const name of applied) console.log(`  ${name}`);
   }
 } catch (err) {
-  console.error(`Migration failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`db:migrate failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
