@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
+export NEXT_TELEMETRY_DISABLED=1
 node scripts/prisma-generate.mjs
 echo "== typecheck"
 npx tsc --noEmit

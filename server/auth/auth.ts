@@ -24,6 +24,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     trustHost: true,
     session: { strategy: "jwt", maxAge: 30 * 24 * 3600 },
     pages: { signIn: "/signin" },
+    logger: {
+      // A wrong password is an everyday event, not an error with a stack trace.
+      error(error: Error) {
+        if (error.name === "CredentialsSignin") console.warn("sign-in refused: wrong email or password");
+        else console.error("[auth]", error);
+      },
+    },
     providers: [
       Credentials({
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },

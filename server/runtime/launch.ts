@@ -70,6 +70,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     const childEnv = {
       ...(opts.env ?? process.env),
       NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
       DATABASE_URL: databaseUrl,
       AUTH_SECRET: config.authSecret ?? secrets.authSecret,
       PUBLIC_BASE_URL: config.publicBaseUrl,

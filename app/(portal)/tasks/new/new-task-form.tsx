@@ -1,7 +1,7 @@
 "use client";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { costFor, type PriceTable } from "@/server/billing/billing.ts";
 import { fieldErrorsOf, type FieldErrors } from "@/server/errors.ts";
@@ -56,58 +56,69 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, prices }: Props
     }
   }
 
-  const fieldError = (name: string) =>
-    errors[name]?.map((m) => (
-      <span key={m} className="field-error" role="alert" data-field={name}>
-        {m}
-      </span>
-    ));
+  const field = (name: string, label: ReactNode, control: ReactNode, hint?: ReactNode) => (
+    <div className="field">
+      <label htmlFor={`f-${name}`}>{label}</label>
+      {control}
+      {hint}
+      {errors[name]?.map((m) => (
+        <span key={m} id={`f-${name}-error`} className="field-error" role="alert" data-field={name}>
+          {m}
+        </span>
+      ))}
+    </div>
+  );
+  const describedBy = (name: string) => (errors[name] ? `f-${name}-error` : undefined);
 
   return (
     <form onSubmit={onSubmit} className="card form" noValidate>
-      <label>
-        Prompt
-        <textarea name="prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+      {field(
+        "prompt",
+        "Prompt",
+        <textarea id="f-prompt" name="prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} aria-describedby={describedBy("prompt")} />,
         <span className={charCount(prompt) > LIMITS.promptMaxChars ? "error small" : "muted small"}>
           {charCount(prompt)} / {LIMITS.promptMaxChars} characters
-        </span>
-        {fieldError("prompt")}
-      </label>
-      <label>
-        Negative prompt <span className="muted">(optional)</span>
-        <textarea name="negative_prompt" rows={2} value={negativePrompt} onChange={(e) => setNegativePrompt(e.target.value)} />
-        <span className="muted small">
+        </span>,
+      )}
+      {field(
+        "negative_prompt",
+        <>
+          Negative prompt <span className="muted">(optional)</span>
+        </>,
+        <textarea id="f-negative_prompt" name="negative_prompt" rows={2} value={negativePrompt} onChange={(e) => setNegativePrompt(e.target.value)} aria-describedby={describedBy("negative_prompt")} />,
+        <span className={charCount(negativePrompt) > LIMITS.negativePromptMaxChars ? "error small" : "muted small"}>
           {charCount(negativePrompt)} / {LIMITS.negativePromptMaxChars} characters
-        </span>
-        {fieldError("negative_prompt")}
-      </label>
-      <label>
-        First frame image URL
-        <input name="image_start" type="url" value={imageStart} onChange={(e) => setImageStart(e.target.value)} placeholder="https://example.com/first-frame.png" />
-        {fieldError("image_start")}
-      </label>
+        </span>,
+      )}
+      {field(
+        "image_start",
+        "First frame image URL",
+        <input id="f-image_start" name="image_start" type="url" value={imageStart} onChange={(e) => setImageStart(e.target.value)} placeholder="https://example.com/first-frame.png" aria-describedby={describedBy("image_start")} />,
+      )}
       <div className="row">
-        <label>
-          Quality
-          <select name="quality" value={quality} onChange={(e) => setQuality(e.target.value as Quality)}>
+        {field(
+          "quality",
+          "Quality",
+          <select id="f-quality" name="quality" value={quality} onChange={(e) => setQuality(e.target.value as Quality)}>
             {QUALITIES.map((q) => (
               <option key={q} value={q}>
                 {q}
               </option>
             ))}
-          </select>
-          {fieldError("quality")}
-        </label>
-        <label>
-          Duration (seconds)
-          <input name="duration" type="number" min={LIMITS.durationMin} max={LIMITS.durationMax} step={1} value={duration} onChange={(e) => setDuration(e.target.value)} />
-          {fieldError("duration")}
-        </label>
-        <label>
-          Seed <span className="muted">(optional)</span>
-          <input name="seed" type="number" min={LIMITS.seedMin} max={LIMITS.seedMax} step={1} value={seed} onChange={(e) => setSeed(e.target.value)} placeholder="random" />
-          {fieldError("seed")}
-        </label>
+          </select>,
+        )}
+        {field(
+          "duration",
+          "Duration (seconds)",
+          <input id="f-duration" name="duration" type="number" min={LIMITS.durationMin} max={LIMITS.durationMax} step={1} value={duration} onChange={(e) => setDuration(e.target.value)} aria-describedby={describedBy("duration")} />,
+        )}
+        {field(
+          "seed",
+          <>
+            Seed <span className="muted">(optional)</span>
+          </>,
+          <input id="f-seed" name="seed" type="number" min={LIMITS.seedMin} max={LIMITS.seedMax} step={1} value={seed} onChange={(e) => setSeed(e.target.value)} placeholder="random" aria-describedby={describedBy("seed")} />,
+        )}
       </div>
       <label className="checkbox">
         <input name="prompt_extend" type="checkbox" checked={promptExtend} onChange={(e) => setPromptExtend(e.target.checked)} />
@@ -116,7 +127,11 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, prices }: Props
       <p className="estimate" data-testid="estimate">
         Estimated cost: {seconds} s × {prices.perSecond[quality]} {prices.currency}/s = {estimate.toFixed(3)} {prices.currency}
       </p>
-      {fieldError("_form")}
+      {errors._form?.map((m) => (
+        <p key={m} className="error" role="alert" data-field="_form">
+          {m}
+        </p>
+      ))}
       <button type="submit" disabled={create.isPending}>
         {create.isPending ? "Submitting…" : "Generate video"}
       </button>
