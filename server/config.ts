@@ -6,6 +6,7 @@
  *   Postgres, the local simulator, a generated secret);
  * - `loadRuntimeConfig`: what the web process needs, with those resolved.
  */
+import path from "node:path";
 import { z } from "zod";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -34,6 +35,22 @@ export const configSchema = z.object({
   PRICE_720P_PER_SECOND: money(0.086),
   PRICE_1080P_PER_SECOND: money(0.144),
   PRICE_CURRENCY: z.preprocess(emptyAsUndefined, z.string().length(3).default("USD")),
+  /** Run the background worker (reconciler, archiver) inside `npm start`. */
+  RUN_WORKER: z.preprocess(emptyAsUndefined, z.enum(["0", "1"]).default("1")),
+  RECONCILE_TICK_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(600_000).default(5000)),
+  POLL_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(15)),
+  POLL_MAX_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(120)),
+  TASK_DEADLINE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.01).max(7 * 24 * 60).default(120)),
+  SUBMIT_UNKNOWN_GRACE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(24 * 60).default(10)),
+  ARCHIVE_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(8)),
+  /** Local folder for archived results; default <DATA_DIR>/media. Ignored when S3_BUCKET is set. */
+  STORAGE_DIR: optionalString,
+  S3_BUCKET: optionalString,
+  S3_REGION: z.preprocess(emptyAsUndefined, z.string().default("us-east-1")),
+  S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: z.preprocess(emptyAsUndefined, z.enum(["0", "1"]).default("0")),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -51,6 +68,18 @@ export interface Config {
   simulator: { port: number; stepMs: number };
   admin: { email: string; password: string | undefined };
   prices: { currency: string; perSecond: { "720p": number; "1080p": number } };
+  worker: {
+    runInStart: boolean;
+    tickMs: number;
+    pollIntervalSeconds: number;
+    pollMaxIntervalSeconds: number;
+    taskDeadlineMinutes: number;
+    submitUnknownGraceMinutes: number;
+    archiveMaxAttempts: number;
+  };
+  storage:
+    | { kind: "local"; dir: string }
+    | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
 
 export class ConfigError extends Error {
@@ -80,6 +109,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },
     admin: { email: c.ADMIN_EMAIL, password: c.ADMIN_PASSWORD },
     prices: { currency: c.PRICE_CURRENCY, perSecond: { "720p": c.PRICE_720P_PER_SECOND, "1080p": c.PRICE_1080P_PER_SECOND } },
+    worker: {
+      runInStart: c.RUN_WORKER === "1",
+      tickMs: c.RECONCILE_TICK_MS,
+      pollIntervalSeconds: c.POLL_INTERVAL_SECONDS,
+      pollMaxIntervalSeconds: c.POLL_MAX_INTERVAL_SECONDS,
+      taskDeadlineMinutes: c.TASK_DEADLINE_MINUTES,
+      submitUnknownGraceMinutes: c.SUBMIT_UNKNOWN_GRACE_MINUTES,
+      archiveMaxAttempts: c.ARCHIVE_MAX_ATTEMPTS,
+    },
+    storage: c.S3_BUCKET
+      ? {
+          kind: "s3",
+          bucket: c.S3_BUCKET,
+          region: c.S3_REGION,
+          endpoint: c.S3_ENDPOINT,
+          accessKeyId: c.S3_ACCESS_KEY_ID,
+          secretAccessKey: c.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: c.S3_FORCE_PATH_STYLE === "1",
+        }
+      : { kind: "local", dir: c.STORAGE_DIR ?? path.join(c.DATA_DIR, "media") },
   };
 }
 

@@ -1,38 +1,46 @@
 /**
- * Composition root of the web process: one configuration, one database
- * client and one provider client per process, built on first use (never at
- * build time). Domain functions receive these as parameters.
+ * Composition root: one configuration, database client, provider client and
+ * storage per process, built on first use (never at build time). Domain
+ * functions receive these as parameters. The web process and the worker build
+ * their services the same way.
  */
 import { createDb, type Db } from "./db/client.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
+import { createStorage, type ObjectStorage } from "./storage/storage.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
 
 export interface Services {
   config: RuntimeConfig;
   db: Db;
   provider: VideoProvider;
+  storage: ObjectStorage;
   taskDeps: TaskDeps;
+}
+
+export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage">> = {}): Services {
+  const db = overrides.db ?? createDb(config.databaseUrl);
+  const provider = overrides.provider ?? createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
+  const storage = overrides.storage ?? createStorage(config);
+  return {
+    config,
+    db,
+    provider,
+    storage,
+    taskDeps: {
+      db,
+      provider,
+      prices: config.prices,
+      callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
+    },
+  };
 }
 
 const globalForServices = globalThis as unknown as { __wanServices?: Services };
 
+/** The process-wide services of the web app. */
 export function getServices(): Services {
-  if (!globalForServices.__wanServices) {
-    const config = loadRuntimeConfig();
-    const db = createDb(config.databaseUrl);
-    const provider = createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
-    globalForServices.__wanServices = {
-      config,
-      db,
-      provider,
-      taskDeps: {
-        db,
-        provider,
-        callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
-      },
-    };
-  }
+  globalForServices.__wanServices ??= buildServices(loadRuntimeConfig());
   return globalForServices.__wanServices;
 }

@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { loadConfig, type Config } from "../config.ts";
+import { loadConfig, loadRuntimeConfig, type Config } from "../config.ts";
+import { startWorker } from "../jobs/worker.ts";
+import { buildServices } from "../services.ts";
 import { createDb } from "../db/client.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts";
 import { applyMigrations } from "../db/migrate.ts";
@@ -88,6 +90,17 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     });
     stops.push(() => terminate(web));
     await waitForHttp(`http://127.0.0.1:${config.port}/api/health`, web);
+
+    // 4. The background worker (reconciler, archiver), unless it runs apart (`npm run worker`).
+    if (config.worker.runInStart) {
+      const services = buildServices(loadRuntimeConfig(childEnv));
+      const worker = await startWorker(services, { log });
+      stops.push(async () => {
+        await worker.stop();
+        await services.db.$disconnect();
+      });
+      log("Background worker started (polling the provider, archiving results).");
+    }
 
     log("");
     log(`Wan video portal is running: ${config.publicBaseUrl}`);

@@ -3,11 +3,11 @@
  * a state reported by the provider (callback or poll) monotonically.
  */
 import { randomUUID } from "node:crypto";
-import { billedSecondsFor } from "../billing/billing.ts";
+import { billedSecondsFor, costFor, type PriceTable } from "../billing/billing.ts";
 import { callbackUrlFor } from "../callbacks/token.ts";
 import type { Db, Task, TaskStatus } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import { ProviderError, type ProviderTask, type VideoProvider } from "../provider/types.ts";
+import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "./request-schema.ts";
 
@@ -15,6 +15,12 @@ export interface TaskDeps {
   db: Db;
   provider: VideoProvider;
   callbacks: { publicBaseUrl: string; serverSecret: string; simulator: boolean };
+  prices: PriceTable;
+  /**
+   * Test seam: runs after the provider accepted a task and before the portal
+   * records it. Throwing here is a crash at the worst moment.
+   */
+  afterProviderAnswer?: (answer: ProviderTask) => void | Promise<void>;
 }
 
 const TERMINAL: readonly TaskStatus[] = ["completed", "failed"];
@@ -24,56 +30,107 @@ export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL.includes(status);
 }
 
+export interface CreateTaskOptions {
+  /** Idempotency key from the form: the same key returns the same task. */
+  clientRequestId?: string;
+}
+
 /**
  * Stores the task, then submits it. The row exists before the paid call, so a
  * crash after it leaves a `submitting` task to reconcile rather than a paid
- * task we do not know about.
+ * task we do not know about. The same clientRequestId never creates two tasks.
  */
-export async function createTask(deps: TaskDeps, user: SessionUser, input: GenerationInput): Promise<Task> {
+export async function createTask(deps: TaskDeps, user: SessionUser, input: GenerationInput, opts: CreateTaskOptions = {}): Promise<Task> {
+  if (opts.clientRequestId) {
+    const existing = await deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId: opts.clientRequestId } } });
+    if (existing) return existing;
+  }
   const id = randomUUID();
   const body = toProviderBody(input, callbackUrlFor(deps.callbacks, id));
-  const task = await deps.db.task.create({
-    data: {
-      id,
-      userId: user.id,
-      mode: input.generation_mode,
-      prompt: input.prompt,
-      request: body as object,
-      durationSeconds: input.duration,
-      status: "submitting",
-    },
+  const pricePerSecond = deps.prices.perSecond[input.quality];
+  let task: Task;
+  try {
+    task = await deps.db.task.create({
+      data: {
+        id,
+        userId: user.id,
+        clientRequestId: opts.clientRequestId ?? null,
+        mode: input.generation_mode,
+        prompt: input.prompt,
+        quality: input.quality,
+        request: body as object,
+        durationSeconds: input.duration,
+        pricePerSecond,
+        currency: deps.prices.currency,
+        estimatedCost: costFor(deps.prices, input.quality, input.duration),
+        status: "submitting",
+      },
+    });
+  } catch (err) {
+    // A concurrent request with the same key won the insert: answer with its task.
+    if (opts.clientRequestId && (err as { code?: string }).code === "P2002") {
+      return deps.db.task.findUniqueOrThrow({ where: { userId_clientRequestId: { userId: user.id, clientRequestId: opts.clientRequestId } } });
+    }
+    throw err;
+  }
+  return submitTask(deps, task);
+}
+
+/**
+ * Makes the paid create call for a stored `submitting` task and records the
+ * answer. Throws an AppError when the provider refused the request.
+ */
+export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
+  const { id } = task;
+  // Claim the submission: only one caller may make the paid call for a task.
+  const claimed = await deps.db.task.updateMany({
+    where: { id, status: "submitting", submitAttemptedAt: null },
+    data: { submitAttemptedAt: new Date() },
   });
+  if (claimed.count === 0) return deps.db.task.findUniqueOrThrow({ where: { id } });
 
   let answer: ProviderTask;
   try {
-    answer = await deps.provider.createGeneration(body, { idempotencyKey: id });
+    answer = await deps.provider.createGeneration(task.request as unknown as GenerationRequestBody, { idempotencyKey: id });
   } catch (err) {
-    if (err instanceof ProviderError && err.kind !== "network" && err.kind !== "invalid_response") {
+    if (err instanceof ProviderError && !outcomeUnknown(err)) {
       // The provider refused the request: nothing was started, nothing is billed.
-      await deps.db.task.update({
-        where: { id },
-        data: { status: "failed", errorCode: err.details.code ?? err.kind, errorMessage: err.message, billedSeconds: 0, completedAt: new Date() },
+      await finishTask(deps.db, task, {
+        status: "failed",
+        progress: 0,
+        resultUrls: [],
+        errorCode: err.details.code ?? err.kind,
+        errorMessage: err.message,
+        usage: null,
       });
       throw toAppError(err);
     }
-    // Outcome unknown (no answer): keep the task as submitting for the reconciler.
+    // No answer: the task may exist at the provider. Its callback (which names
+    // this task) or the reconciler resolves it; it is never resubmitted blindly.
     await deps.db.task.update({
       where: { id },
-      data: { errorMessage: "The provider did not answer; the portal will check whether the task was created." },
+      data: { errorMessage: "The provider did not confirm the submission yet; the portal is checking." },
     });
     return deps.db.task.findUniqueOrThrow({ where: { id } });
   }
+  await deps.afterProviderAnswer?.(answer);
 
-  return deps.db.task.update({
-    where: { id },
+  await deps.db.task.updateMany({
+    where: { id, providerTaskId: null },
     data: {
       providerTaskId: answer.id,
-      status: answer.status,
-      progress: Math.round(answer.progress),
       usage: (answer.usage ?? undefined) as object | undefined,
       submittedAt: new Date(),
+      errorMessage: null,
     },
   });
+  const stored = await deps.db.task.findUniqueOrThrow({ where: { id } });
+  await applyProviderTask(deps.db, stored, answer);
+  return deps.db.task.findUniqueOrThrow({ where: { id } });
+}
+
+function outcomeUnknown(err: ProviderError): boolean {
+  return err.kind === "network" || err.kind === "invalid_response" || err.kind === "upstream" || err.details.outcomeUnknown === true;
 }
 
 function toAppError(err: ProviderError): AppError {
@@ -93,6 +150,59 @@ function toAppError(err: ProviderError): AppError {
   }
 }
 
+interface FinalState {
+  status: "completed" | "failed";
+  progress: number;
+  resultUrls: string[];
+  errorCode: string | null;
+  errorMessage: string | null;
+  usage: unknown;
+}
+
+/**
+ * Writes a terminal state and its billing record in one transaction, once:
+ * the conditional update lets exactly one caller through.
+ */
+async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolean> {
+  const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id: task.id, status: { notIn: [...TERMINAL] } },
+      data: {
+        status: final.status,
+        progress: final.progress,
+        resultUrls: final.resultUrls,
+        errorCode: final.errorCode,
+        errorMessage: final.errorMessage,
+        billedSeconds,
+        completedAt: new Date(),
+        nextPollAt: null,
+        archiveStatus: final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none",
+      },
+    });
+    if (count !== 1) return false;
+    const pricePerSecond = Number(task.pricePerSecond);
+    await tx.billingRecord.create({
+      data: {
+        taskId: task.id,
+        userId: task.userId,
+        billedSeconds,
+        quality: task.quality,
+        pricePerSecond: task.pricePerSecond,
+        currency: task.currency,
+        cost: Math.round(pricePerSecond * billedSeconds * 1e6) / 1e6,
+        usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
+      },
+    });
+    return true;
+  });
+}
+
+/** Ends a task that the provider will not finish for us (deadline, unknown submission). */
+export async function failTask(db: Db, task: Task, errorCode: string, errorMessage: string): Promise<boolean> {
+  return finishTask(db, task, { status: "failed", progress: task.progress, resultUrls: [], errorCode, errorMessage, usage: null });
+}
+
 /**
  * Records a provider-reported state. Never moves backwards; a terminal state
  * (with its billing) is written once, by whichever caller gets there first.
@@ -105,23 +215,20 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
   if (RANK[status] < RANK[task.status]) return false;
   if (RANK[status] === RANK[task.status] && progress <= task.progress) return false;
 
-  const notTerminal = { id: task.id, status: { notIn: [...TERMINAL] } };
   if (status === "completed" || status === "failed") {
-    const { count } = await db.task.updateMany({
-      where: notTerminal,
-      data: {
-        status,
-        progress: status === "completed" ? 100 : progress,
-        resultUrls: reported.results ?? [],
-        errorCode: reported.error?.code ?? null,
-        errorMessage: reported.error?.message ?? null,
-        billedSeconds: billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, status),
-        completedAt: new Date(),
-      },
+    return finishTask(db, task, {
+      status,
+      progress: status === "completed" ? 100 : progress,
+      resultUrls: reported.results ?? [],
+      errorCode: reported.error?.code ?? null,
+      errorMessage: reported.error?.message ?? null,
+      usage: reported.usage,
     });
-    return count === 1;
   }
-  const { count } = await db.task.updateMany({ where: notTerminal, data: { status, progress } });
+  const { count } = await db.task.updateMany({
+    where: { id: task.id, status: { notIn: [...TERMINAL] }, progress: status === task.status ? { lt: progress } : undefined },
+    data: { status, progress },
+  });
   return count === 1;
 }
 
@@ -138,6 +245,15 @@ export interface TaskView {
   errorMessage: string | null;
   durationSeconds: number;
   billedSeconds: number | null;
+  quality: string;
+  currency: string;
+  estimatedCost: number;
+  /** Cost of the billed seconds at the price in force when the task was submitted. */
+  cost: number | null;
+  archiveStatus: Task["archiveStatus"];
+  archiveError: string | null;
+  /** Where the browser plays the result: our archived copy when there is one, else the provider's link. */
+  videoUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -156,6 +272,13 @@ export function toTaskView(t: Task): TaskView {
     errorMessage: t.errorMessage,
     durationSeconds: t.durationSeconds,
     billedSeconds: t.billedSeconds,
+    quality: t.quality,
+    currency: t.currency,
+    estimatedCost: Number(t.estimatedCost),
+    cost: t.billedSeconds === null ? null : Math.round(Number(t.pricePerSecond) * t.billedSeconds * 1000) / 1000,
+    archiveStatus: t.archiveStatus,
+    archiveError: t.archiveError,
+    videoUrl: t.archiveStatus === "archived" ? `/api/media/${t.id}` : (t.resultUrls[0] ?? null),
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     completedAt: t.completedAt,
@@ -169,6 +292,17 @@ export async function getTaskForUser(db: Db, user: SessionUser, id: string): Pro
     throw new AppError("NOT_FOUND", "No such task in your history");
   }
   return task;
+}
+
+/** The callbacks received for a task, newest first, for its page. */
+export async function listTaskCallbacks(db: Db, user: SessionUser, taskId: string) {
+  await getTaskForUser(db, user, taskId);
+  return db.callbackEvent.findMany({
+    where: { taskId },
+    orderBy: { receivedAt: "desc" },
+    take: 50,
+    select: { id: true, receivedAt: true, reportedStatus: true, confirmedStatus: true, outcome: true, detail: true },
+  });
 }
 
 export async function listTasksForUser(db: Db, user: SessionUser, opts: { limit?: number } = {}): Promise<Task[]> {

@@ -4,13 +4,16 @@
  * plus a small HTTP server that receives callbacks through the same domain
  * function as the Next.js route handler.
  */
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { handleProviderCallback } from "@/server/callbacks/callbacks.ts";
 import { loadRuntimeConfig } from "@/server/config.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
 import { createEvolinkProvider } from "@/server/provider/evolink.ts";
-import type { Services } from "@/server/services.ts";
+import { buildServices, type Services } from "@/server/services.ts";
 import { startSimulator, type Simulator } from "@/server/simulator/simulator.ts";
 import { createTestDatabase } from "./db.ts";
 
@@ -24,9 +27,19 @@ export interface TestPortal {
   close(): Promise<void>;
 }
 
-export async function startTestPortal(opts: { stepMs?: number } = {}): Promise<TestPortal> {
+export interface TestPortalOptions {
+  stepMs?: number;
+  /** false: no callback_url is sent (a portal without a public https address). */
+  callbacks?: boolean;
+  /** Base URL the simulator puts in result links (e.g. a flaky proxy in front of it). */
+  simulatorPublicUrl?: string;
+  /** Extra configuration variables (see .env.example). */
+  env?: Record<string, string>;
+}
+
+export async function startTestPortal(opts: TestPortalOptions = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
-  const simulator = await startSimulator({ port: 0, stepMs: opts.stepMs ?? 50, apiKey: "test-key" });
+  const simulator = await startSimulator({ port: 0, stepMs: opts.stepMs ?? 50, apiKey: "test-key", publicUrl: opts.simulatorPublicUrl });
   const callbacks: TestPortal["callbacks"] = [];
   const provider = createEvolinkProvider({ baseUrl: simulator.url, apiKey: "test-key" });
 
@@ -55,15 +68,13 @@ export async function startTestPortal(opts: { stepMs?: number } = {}): Promise<T
     AUTH_SECRET: TEST_SECRET,
     EVOLINK_API_KEY: "test-key",
     EVOLINK_BASE_URL: simulator.url,
-    EVOLINK_SIMULATOR: "1",
+    // Without the simulator flag, an http address gets no callbacks (as with the real provider).
+    EVOLINK_SIMULATOR: opts.callbacks === false ? "0" : "1",
     PUBLIC_BASE_URL: publicBaseUrl,
+    STORAGE_DIR: await mkdtemp(path.join(os.tmpdir(), "wan-media-")),
+    ...opts.env,
   });
-  const services: Services = {
-    config,
-    db: database.db,
-    provider,
-    taskDeps: { db: database.db, provider, callbacks: { publicBaseUrl, serverSecret: TEST_SECRET, simulator: true } },
-  };
+  const services: Services = buildServices(config, { db: database.db, provider });
   return {
     services,
     simulator,
@@ -73,6 +84,7 @@ export async function startTestPortal(opts: { stepMs?: number } = {}): Promise<T
       await new Promise<void>((r) => receiver.close(() => r()));
       await simulator.close();
       await database.drop();
+      if (config.storage.kind === "local") await rm(config.storage.dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { loadConfig } from "../../config.ts";
 import { createGenerationInputSchema } from "../../tasks/request-schema.ts";
-import { createTask, getTaskForUser, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
+import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
 // The simulator serves sample media over http on loopback; accept it only then.
@@ -15,6 +15,10 @@ export const tasksRouter = createTRPCRouter({
   get: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .query(async ({ ctx, input }) => toTaskView(await getTaskForUser(ctx.services.db, ctx.user, input.id))),
+
+  callbacks: protectedProcedure
+    .input(z.object({ id: z.string().min(1).max(100) }))
+    .query(({ ctx, input }) => listTaskCallbacks(ctx.services.db, ctx.user, input.id)),
 
   mine: protectedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())

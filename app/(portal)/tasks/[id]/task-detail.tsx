@@ -6,18 +6,58 @@ import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-stat
 
 const ACTIVE = new Set(["submitting", "pending", "processing"]);
 
+function archiveLabel(status: string, error: string | null): string {
+  if (status === "archived") return "Saved in the portal";
+  if (status === "failed") return `Not saved: ${error ?? "unknown error"} (the provider's link expires 24 h after completion)`;
+  return error ? `Saving… (${error})` : "Saving…";
+}
+
+function CallbackLog({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const { data } = useQuery(trpc.tasks.callbacks.queryOptions({ id }, { refetchInterval: 5000 }));
+  if (!data || data.length === 0) return null;
+  return (
+    <details className="callbacks">
+      <summary>Provider callbacks ({data.length})</summary>
+      <table className="history">
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Said</th>
+            <th>Confirmed</th>
+            <th>Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.map((c) => (
+            <tr key={c.id} title={c.detail ?? undefined}>
+              <td>{c.receivedAt.toLocaleString()}</td>
+              <td>{c.reportedStatus ?? "—"}</td>
+              <td>{c.confirmedStatus ?? "—"}</td>
+              <td>{c.outcome}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
 export function TaskDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const { data: task, error, isLoading } = useQuery(
     trpc.tasks.get.queryOptions(
       { id },
       // Poll while the task runs; stop once it has ended.
-      { refetchInterval: (q) => (q.state.data && !ACTIVE.has(q.state.data.status) ? false : 1500) },
+      {
+        refetchInterval: (q) =>
+          q.state.data && !ACTIVE.has(q.state.data.status) && q.state.data.archiveStatus !== "pending" ? false : 1500,
+      },
     ),
   );
   if (isLoading) return <p className="muted">Loading…</p>;
   if (error || !task) return <p className="error">{error?.message ?? "Task not found"}</p>;
-  const video = task.resultUrls[0];
+  const video = task.videoUrl;
   return (
     <article className="task">
       <p>
@@ -47,13 +87,34 @@ export function TaskDetail({ id }: { id: string }) {
         <dd>{modeLabel(task.mode)}</dd>
         <dt>Duration</dt>
         <dd>{task.durationSeconds} s</dd>
+        <dt>Quality</dt>
+        <dd>{task.quality}</dd>
+        <dt>Estimated cost</dt>
+        <dd>
+          {task.estimatedCost.toFixed(3)} {task.currency}
+        </dd>
         <dt>Billed</dt>
         <dd data-testid="billed">{billedLabel(task)}</dd>
+        {task.cost !== null && (
+          <>
+            <dt>Cost</dt>
+            <dd data-testid="cost">
+              {task.cost.toFixed(3)} {task.currency}
+            </dd>
+          </>
+        )}
+        {task.status === "completed" && (
+          <>
+            <dt>Portal copy</dt>
+            <dd data-testid="archive">{archiveLabel(task.archiveStatus, task.archiveError)}</dd>
+          </>
+        )}
         <dt>Created</dt>
         <dd>{task.createdAt.toLocaleString()}</dd>
         <dt>Provider task</dt>
         <dd className="mono">{task.providerTaskId ?? "—"}</dd>
       </dl>
+      <CallbackLog id={task.id} />
     </article>
   );
 }

@@ -14,7 +14,7 @@ export async function POST(req: Request, ctx: { params: Promise<{ taskId: string
     const rawBody = await req.text();
     const token = new URL(req.url).searchParams.get("token");
     const result = await handleProviderCallback({ db, provider, serverSecret: config.authSecret }, { taskId, token, rawBody });
-    return Response.json({ ok: true, changed: result.changed });
+    return Response.json({ ok: true, outcome: result.outcome }, { status: result.outcome === "deferred" ? 202 : 200 });
   } catch (err) {
     if (err instanceof AppError) return Response.json({ error: err.message }, { status: httpStatusOf[err.code] });
     console.error("callback failed:", err);

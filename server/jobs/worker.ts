@@ -1,0 +1,79 @@
+/**
+ * The background worker, on pg-boss (a Postgres-backed job queue): a tick
+ * finds tasks due for a poll and results due for archiving and enqueues one
+ * job per task; `stately` queues keyed by task id keep several web instances
+ * and workers from queueing or running the same job twice.
+ */
+import PgBoss from "pg-boss";
+import type { Services } from "../services.ts";
+import { archiveResult, findPendingArchives } from "../storage/archive.ts";
+import { findDueTasks, reconcileTask, type ReconcileDeps } from "../tasks/reconcile.ts";
+
+export const QUEUES = { poll: "poll-task", archive: "archive-result" } as const;
+
+export interface Worker {
+  /** Runs one tick now (tests and the first start use it). */
+  tick(): Promise<{ polls: number; archives: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(services: Services, opts: { log?: (line: string) => void; tickMs?: number } = {}): Promise<Worker> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const { config, db, storage } = services;
+  const boss = new PgBoss({ connectionString: config.databaseUrl, schema: "pgboss", max: 4 });
+  boss.on("error", (err) => log(`[worker] ${err instanceof Error ? err.message : String(err)}`));
+  await boss.start();
+  await boss.createQueue(QUEUES.poll, { name: QUEUES.poll, policy: "stately", retryLimit: 0, expireInSeconds: 120 });
+  await boss.createQueue(QUEUES.archive, {
+    name: QUEUES.archive,
+    policy: "stately",
+    retryLimit: config.worker.archiveMaxAttempts - 1,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: 900,
+  });
+
+  const reconcileDeps: ReconcileDeps = {
+    taskDeps: services.taskDeps,
+    policy: {
+      pollIntervalSeconds: config.worker.pollIntervalSeconds,
+      pollMaxIntervalSeconds: config.worker.pollMaxIntervalSeconds,
+      taskDeadlineMinutes: config.worker.taskDeadlineMinutes,
+      submitUnknownGraceMinutes: config.worker.submitUnknownGraceMinutes,
+    },
+  };
+  const archiveDeps = { db, storage, maxAttempts: config.worker.archiveMaxAttempts };
+
+  await boss.work<{ taskId: string }>(QUEUES.poll, { batchSize: 4, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) await reconcileTask(reconcileDeps, job.data.taskId);
+  });
+  await boss.work<{ taskId: string }>(QUEUES.archive, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    if (job) await archiveResult(archiveDeps, job.data.taskId);
+  });
+
+  const tick = async () => {
+    const due = await findDueTasks(db, new Date());
+    for (const taskId of due) await boss.send(QUEUES.poll, { taskId }, { singletonKey: taskId });
+    const archives = await findPendingArchives(db);
+    for (const taskId of archives) await boss.send(QUEUES.archive, { taskId }, { singletonKey: taskId });
+    return { polls: due.length, archives: archives.length };
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    tick()
+      .catch((err) => log(`[worker] tick failed: ${(err as Error).message}`))
+      .finally(() => {
+        running = false;
+      });
+  }, opts.tickMs ?? config.worker.tickMs);
+
+  return {
+    tick,
+    async stop() {
+      clearInterval(timer);
+      await boss.stop({ graceful: true, timeout: 10_000, wait: true });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Copies a completed task's result video into our storage before the
+ * provider's link expires (24 h), and serves it back to its owner.
+ */
+import type { Db } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import type { SessionUser } from "../users/users.ts";
+import type { ObjectStorage, StoredObject } from "./storage.ts";
+
+export interface ArchiveDeps {
+  db: Db;
+  storage: ObjectStorage;
+  maxAttempts: number;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export const resultKey = (taskId: string) => `results/${taskId}.mp4`;
+
+/** Ids of completed tasks whose result still has to be copied. */
+export async function findPendingArchives(db: Db, limit = 100): Promise<string[]> {
+  const rows = await db.task.findMany({ where: { archiveStatus: "pending" }, select: { id: true }, orderBy: { completedAt: "asc" }, take: limit });
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Downloads and stores the result. Throws on failure so that the job queue
+ * retries with backoff; after `maxAttempts` the task is marked `failed` and
+ * keeps the reason, and the provider's URL remains the fallback.
+ */
+export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<"archived" | "skipped"> {
+  const counted = await deps.db.task.updateMany({
+    where: { id: taskId, archiveStatus: "pending" },
+    data: { archiveAttempts: { increment: 1 } },
+  });
+  if (counted.count === 0) return "skipped";
+  const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId } });
+  const url = task.resultUrls[0];
+  if (!url) return "skipped";
+  try {
+    const res = await (deps.fetch ?? fetch)(url, { signal: AbortSignal.timeout(deps.timeoutMs ?? 300_000) });
+    if (!res.ok || !res.body) throw new Error(`the provider's result link answered HTTP ${res.status}`);
+    const key = resultKey(task.id);
+    await deps.storage.put(key, res.body as ReadableStream<Uint8Array>, res.headers.get("content-type") ?? "video/mp4");
+    await deps.db.task.updateMany({
+      where: { id: task.id, archiveStatus: "pending" },
+      data: { archiveStatus: "archived", archiveKey: key, archivedAt: new Date(), archiveError: null },
+    });
+    return "archived";
+  } catch (err) {
+    const message = `Copying the result failed (attempt ${task.archiveAttempts} of ${deps.maxAttempts}): ${(err as Error).message}`;
+    await deps.db.task.updateMany({
+      where: { id: task.id, archiveStatus: "pending" },
+      data: { archiveError: message, archiveStatus: task.archiveAttempts >= deps.maxAttempts ? "failed" : "pending" },
+    });
+    throw new Error(message, { cause: err });
+  }
+}
+
+/** The archived video of a task, for its owner or an admin; `range` as parsed from the Range header. */
+export async function openTaskVideo(
+  deps: { db: Db; storage: ObjectStorage },
+  user: SessionUser,
+  taskId: string,
+  range?: { start: number; end?: number },
+): Promise<StoredObject> {
+  const task = await deps.db.task.findUnique({ where: { id: taskId } });
+  if (!task || (task.userId !== user.id && user.role !== "admin")) throw new AppError("NOT_FOUND", "No such video");
+  if (task.archiveStatus !== "archived" || !task.archiveKey) throw new AppError("NOT_FOUND", "This video has not been copied to the portal yet");
+  const object = await deps.storage.get(task.archiveKey, range);
+  if (!object) throw new AppError("NOT_FOUND", "The archived file is missing from storage");
+  return object;
+}

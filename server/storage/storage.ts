@@ -1,0 +1,121 @@
+/**
+ * Where the portal keeps its copies of result videos: a local folder by
+ * default, an S3-compatible bucket when configured. Keys are opaque paths
+ * such as `results/<taskId>.mp4`.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { Config } from "../config.ts";
+
+export interface StoredObject {
+  /** The bytes asked for (the whole object, or the range). */
+  body: ReadableStream<Uint8Array>;
+  size: number;
+  contentType: string;
+  range?: { start: number; end: number };
+}
+
+export interface ObjectStorage {
+  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, contentType: string): Promise<{ size: number }>;
+  /** null when there is no such object. `range` is inclusive, as in HTTP. */
+  get(key: string, range?: { start: number; end?: number }): Promise<StoredObject | null>;
+  size(key: string): Promise<number | null>;
+}
+
+function safeKey(key: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9/_.-]*$/.test(key) || key.includes("..")) throw new Error(`Invalid storage key: ${key}`);
+  return key;
+}
+
+export function createLocalStorage(dir: string): ObjectStorage {
+  const root = path.resolve(dir);
+  const fileOf = (key: string) => path.join(root, safeKey(key));
+  return {
+    async put(key, body, _contentType) {
+      const file = fileOf(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      // Write to a temporary name, then rename: a half-written file is never served.
+      const tmp = `${file}.${process.pid}.${Date.now()}.part`;
+      try {
+        const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+        await pipeline(source, createWriteStream(tmp));
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      return { size: (await stat(file)).size };
+    },
+    async get(key, range) {
+      const file = fileOf(key);
+      const size = await this.size(key);
+      if (size === null) return null;
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? size - 1, size - 1);
+      const stream = createReadStream(file, { start, end });
+      return {
+        body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
+        size,
+        contentType: key.endsWith(".mp4") ? "video/mp4" : "application/octet-stream",
+        range: range ? { start, end } : undefined,
+      };
+    },
+    async size(key) {
+      try {
+        return (await stat(fileOf(key))).size;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+export function createS3Storage(opts: Extract<Config["storage"], { kind: "s3" }>): ObjectStorage {
+  const client = new S3Client({
+    region: opts.region,
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle,
+    credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
+  });
+  return {
+    async put(key, body, contentType) {
+      // Results are at most a few hundred MB; buffering keeps the upload a single, retryable PUT.
+      const bytes = body instanceof Uint8Array ? body : new Uint8Array(await new Response(body).arrayBuffer());
+      await client.send(new PutObjectCommand({ Bucket: opts.bucket, Key: safeKey(key), Body: bytes, ContentType: contentType }));
+      return { size: bytes.byteLength };
+    },
+    async get(key, range) {
+      const size = await this.size(key);
+      if (size === null) return null;
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? size - 1, size - 1);
+      const res = await client.send(
+        new GetObjectCommand({ Bucket: opts.bucket, Key: safeKey(key), Range: range ? `bytes=${start}-${end}` : undefined }),
+      );
+      if (!res.Body) return null;
+      return {
+        body: res.Body.transformToWebStream() as ReadableStream<Uint8Array>,
+        size,
+        contentType: res.ContentType ?? "application/octet-stream",
+        range: range ? { start, end } : undefined,
+      };
+    },
+    async size(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: safeKey(key) }));
+        return head.ContentLength ?? null;
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+export function createStorage(config: Pick<Config, "storage">): ObjectStorage {
+  return config.storage.kind === "s3" ? createS3Storage(config.storage) : createLocalStorage(config.storage.dir);
+}

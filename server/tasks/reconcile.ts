@@ -1,0 +1,120 @@
+/**
+ * The reconciler: asks the provider about tasks whose callback has not (yet)
+ * come, ends tasks that passed their deadline, and resolves submissions whose
+ * outcome is unknown. Each function handles one task and is safe to run twice
+ * or concurrently (every write is conditional).
+ */
+import type { Db, Task } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { ProviderError } from "../provider/types.ts";
+import { applyProviderTask, failTask, isTerminal, submitTask, type TaskDeps } from "./tasks.ts";
+
+export interface ReconcilePolicy {
+  pollIntervalSeconds: number;
+  pollMaxIntervalSeconds: number;
+  taskDeadlineMinutes: number;
+  /** How long a submission with no answer may wait for a callback before it is given up. */
+  submitUnknownGraceMinutes: number;
+}
+
+export interface ReconcileDeps {
+  taskDeps: TaskDeps;
+  policy: ReconcilePolicy;
+  now?: () => Date;
+}
+
+/** A stored task that was never sent (crash right after the insert) is sent after this long. */
+export const UNSENT_AFTER_MS = 30_000;
+
+/** Ids of the tasks that are due for a look now. */
+export async function findDueTasks(db: Db, now: Date, limit = 200): Promise<string[]> {
+  const rows = await db.task.findMany({
+    where: {
+      status: { in: ["pending", "processing", "submitting"] },
+      OR: [{ nextPollAt: null }, { nextPollAt: { lte: now } }],
+      // Not the tasks being submitted right now (stored, call not yet made).
+      NOT: { status: "submitting", submitAttemptedAt: null, createdAt: { gt: new Date(now.getTime() - UNSENT_AFTER_MS) } },
+    },
+    select: { id: true },
+    orderBy: { nextPollAt: { sort: "asc", nulls: "first" } },
+    take: limit,
+  });
+  return rows.map((r) => r.id);
+}
+
+/** Seconds until the next poll: the provider suggests ~15 s; older tasks are asked less often. */
+export function pollDelaySeconds(policy: ReconcilePolicy, task: Pick<Task, "createdAt" | "pollFailures">, now: Date): number {
+  const ageMinutes = (now.getTime() - task.createdAt.getTime()) / 60_000;
+  const ageFactor = ageMinutes < 10 ? 1 : ageMinutes < 60 ? 2 : 4;
+  const failureFactor = 2 ** Math.min(task.pollFailures, 6);
+  return Math.min(policy.pollMaxIntervalSeconds, policy.pollIntervalSeconds * ageFactor * failureFactor);
+}
+
+export type ReconcileOutcome = "not_due" | "ended" | "polled" | "poll_failed" | "submitted" | "waiting";
+
+export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promise<ReconcileOutcome> {
+  const { db, provider } = deps.taskDeps;
+  const now = deps.now?.() ?? new Date();
+  const task = await db.task.findUnique({ where: { id: taskId } });
+  if (!task || isTerminal(task.status)) return "not_due";
+  if (task.nextPollAt && task.nextPollAt > now) return "not_due";
+  const later = (seconds: number, extra: { lastPolledAt?: Date; pollFailures?: number } = {}) =>
+    db.task.updateMany({
+      where: { id: task.id, status: { notIn: ["completed", "failed"] } },
+      data: { nextPollAt: new Date(now.getTime() + seconds * 1000), ...extra },
+    });
+
+  if (now.getTime() - task.createdAt.getTime() > deps.policy.taskDeadlineMinutes * 60_000) {
+    await failTask(
+      db,
+      task,
+      "deadline_exceeded",
+      `The provider did not finish this task within ${deps.policy.taskDeadlineMinutes} minutes; the portal stopped waiting. It is not billed.`,
+    );
+    return "ended";
+  }
+
+  if (!task.providerTaskId) {
+    if (!task.submitAttemptedAt) {
+      // Stored but never sent (the process stopped between the insert and the call).
+      try {
+        await submitTask(deps.taskDeps, task);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err; // refusals are recorded on the task by submitTask
+      }
+      return "submitted";
+    }
+    // Sent, but no answer reached us: the task may exist at the provider. Its
+    // callback names this task and would adopt it; there is no way to look it
+    // up otherwise, and resubmitting could pay twice.
+    const waitedMs = now.getTime() - task.submitAttemptedAt.getTime();
+    if (waitedMs > deps.policy.submitUnknownGraceMinutes * 60_000) {
+      await failTask(
+        db,
+        task,
+        "submission_unknown",
+        "The provider never confirmed this submission. It may or may not have been created there; " +
+          "check the provider's console before submitting it again. The portal has not billed it.",
+      );
+      return "ended";
+    }
+    await later(deps.policy.pollIntervalSeconds);
+    return "waiting";
+  }
+
+  try {
+    const reported = await provider.getTask(task.providerTaskId);
+    await applyProviderTask(db, task, reported);
+    await later(pollDelaySeconds(deps.policy, { createdAt: task.createdAt, pollFailures: 0 }, now), { lastPolledAt: now, pollFailures: 0 });
+    return "polled";
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    const failures = task.pollFailures + 1;
+    const delay =
+      err.kind === "rate_limited"
+        ? Math.max(err.details.retryAfterSeconds ?? 60, pollDelaySeconds(deps.policy, task, now))
+        : pollDelaySeconds(deps.policy, { createdAt: task.createdAt, pollFailures: failures }, now);
+    await later(delay, { lastPolledAt: now, pollFailures: failures });
+    return "poll_failed";
+  }
+}
