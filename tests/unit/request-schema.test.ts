@@ -10,7 +10,7 @@ function errorsOf(input: unknown, s = schema) {
   return r.success ? {} : fieldErrorsOf(r.error);
 }
 
-describe("generation request schema (first_frame)", () => {
+describe("generation request schema", () => {
   it("fills the provider's defaults", () => {
     expect(schema.parse(valid)).toEqual({
       ...valid,
@@ -57,7 +57,7 @@ describe("generation request schema (first_frame)", () => {
     const errors = errorsOf({ prompt: "  ", image_start: "http://example.com/a.png" });
     expect(errors.prompt).toEqual(["prompt is required: describe the video"]);
     expect(errors.image_start).toEqual(["image_start must be an https:// URL that the provider can download"]);
-    expect(errorsOf({ prompt: "x" }).image_start).toEqual(["image_start is required"]);
+    expect(errorsOf({ prompt: "x" }).image_start).toEqual(["image_start is required: give the first frame image URL (or a clip in video_urls to continue it)"]);
   });
 
   it("accepts http on loopback only when told to (the local simulator)", () => {
@@ -68,8 +68,20 @@ describe("generation request schema (first_frame)", () => {
     expect(createGenerationInputSchema({ allowLoopbackHttp: true }).safeParse(remote).success).toBe(false);
   });
 
-  it("refuses other modes until they are supported", () => {
-    expect(schema.safeParse({ ...valid, generation_mode: "video_continuation" }).success).toBe(false);
+  it("takes all three modes, each with its own materials (the full table is in request-contract.test.ts)", () => {
+    expect(errorsOf({ ...valid, generation_mode: "video_continuation" })).toEqual({
+      video_urls: ["video_urls is required in video_continuation mode; give the URL of the clip to continue (MP4, 2 to 10 s)"],
+      image_start: ["image_start is not accepted in video_continuation mode; remove it (a continued clip starts from the clip itself; image_end can set the ending frame)"],
+    });
+    expect(schema.parse({ prompt: "x", video_urls: ["https://example.com/clip.mp4"] }).generation_mode).toBe("video_continuation");
+    expect(schema.parse({ ...valid, image_end: "https://example.com/last.png" }).generation_mode).toBe("first_last_frame");
+  });
+
+  it("a malformed URL does not hide a refused combination", () => {
+    expect(errorsOf({ prompt: "x", image_end: "/last.png" })).toEqual({
+      image_end: ["image_end must be a full URL, like https://example.com/last-frame.png"],
+      image_start: ["image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead"],
+    });
   });
 });
 

@@ -1,0 +1,395 @@
+/**
+ * The request contract, table-driven: the mode table, automatic selection,
+ * every combination of materials with and without an explicit mode, every
+ * field's limits at / just inside / just outside its bound, and the provider
+ * body per mode. The expectations are written out here from the provider's
+ * reference, not computed with the module under test.
+ */
+import { describe, expect, it } from "vitest";
+import { fieldErrorsOf, type FieldErrors } from "@/server/errors.ts";
+import {
+  createGenerationInputSchema,
+  deriveMode,
+  GENERATION_MODES,
+  LIMITS,
+  MATERIALS,
+  MODE_RULES,
+  toProviderBody,
+  truncateToLimit,
+  type GenerationInput,
+  type GenerationModeName,
+  type MaterialName,
+} from "@/server/tasks/request-schema.ts";
+
+const schema = createGenerationInputSchema();
+const URLS = {
+  image_start: "https://media.example/first.png",
+  image_end: "https://media.example/last.png",
+  video_urls: ["https://media.example/clip.mp4"],
+  audio_urls: ["https://media.example/voice.mp3"],
+} as const;
+const base = { prompt: "A cat playing piano" };
+
+function withMaterials(materials: readonly MaterialName[], extra: Record<string, unknown> = {}) {
+  const input: Record<string, unknown> = { ...base, ...extra };
+  for (const m of materials) input[m] = URLS[m];
+  return input;
+}
+
+function parse(input: unknown, s = schema) {
+  const r = s.safeParse(input);
+  const noErrors: FieldErrors = {};
+  return r.success ? { ok: true as const, data: r.data, errors: noErrors } : { ok: false as const, data: undefined, errors: fieldErrorsOf(r.error) };
+}
+
+// The seed reference's table, restated.
+const TABLE: Record<GenerationModeName, { required: MaterialName[]; optional: MaterialName[]; refused: MaterialName[] }> = {
+  first_frame: { required: ["image_start"], optional: ["audio_urls"], refused: ["image_end", "video_urls"] },
+  first_last_frame: { required: ["image_start", "image_end"], optional: ["audio_urls"], refused: ["video_urls"] },
+  video_continuation: { required: ["video_urls"], optional: ["image_end"], refused: ["image_start", "audio_urls"] },
+};
+
+// The six combinations the provider selects a mode for when generation_mode is omitted.
+const AUTO: Array<[MaterialName[], GenerationModeName]> = [
+  [["image_start"], "first_frame"],
+  [["image_start", "audio_urls"], "first_frame"],
+  [["image_start", "image_end"], "first_last_frame"],
+  [["image_start", "image_end", "audio_urls"], "first_last_frame"],
+  [["video_urls"], "video_continuation"],
+  [["video_urls", "image_end"], "video_continuation"],
+];
+
+const key = (ms: readonly MaterialName[]) => [...ms].sort().join("+") || "(none)";
+const SUBSETS: MaterialName[][] = Array.from({ length: 16 }, (_, bits) => MATERIALS.filter((_, i) => bits & (1 << i)));
+
+describe("the mode table", () => {
+  it("is exported as data, exactly as the reference states it", () => {
+    expect(MODE_RULES).toEqual(TABLE);
+    expect(GENERATION_MODES).toEqual(["first_frame", "first_last_frame", "video_continuation"]);
+  });
+
+  describe.each(GENERATION_MODES)("%s", (mode) => {
+    const row = TABLE[mode];
+
+    it(`accepts its required materials (${row.required.join(", ")}), alone and with each optional one`, () => {
+      for (const materials of [row.required, ...row.optional.map((o) => [...row.required, o])]) {
+        const r = parse(withMaterials(materials, { generation_mode: mode }));
+        expect(r.errors).toEqual({});
+        expect(r.data?.generation_mode).toBe(mode);
+      }
+    });
+
+    it.each(row.required)("refuses it without %s, naming the field", (missing) => {
+      const r = parse(withMaterials([...row.required.filter((m) => m !== missing), ...row.optional], { generation_mode: mode }));
+      expect(r.ok).toBe(false);
+      expect(r.errors[missing]?.[0]).toMatch(new RegExp(`^${missing} is required in ${mode} mode; `));
+    });
+
+    it.each(row.refused)("refuses %s, naming the field and what to do", (refused) => {
+      const r = parse(withMaterials([...row.required, refused], { generation_mode: mode }));
+      expect(r.ok).toBe(false);
+      expect(Object.keys(r.errors)).toEqual([refused]);
+      expect(r.errors[refused]?.[0]).toMatch(new RegExp(`^${refused} is not accepted in ${mode} mode; (remove it|choose)`));
+    });
+  });
+
+  it("says exactly what the issue asks for first_frame + image_end", () => {
+    expect(parse(withMaterials(["image_start", "image_end"], { generation_mode: "first_frame" })).errors).toEqual({
+      image_end: ["image_end is not accepted in first_frame mode; choose first_last_frame"],
+    });
+  });
+
+  it("refuses an unknown mode, listing the modes", () => {
+    expect(parse(withMaterials(["image_start"], { generation_mode: "text_to_video" })).errors).toEqual({
+      generation_mode: ["generation_mode must be one of first_frame, first_last_frame, video_continuation, or left out to select it from the materials"],
+    });
+  });
+});
+
+describe("automatic selection when generation_mode is omitted", () => {
+  it.each(AUTO)("%j -> %s, stored explicitly", (materials, mode) => {
+    expect(deriveMode(withMaterials(materials))).toBe(mode);
+    const r = parse(withMaterials(materials));
+    expect(r.errors).toEqual({});
+    expect(r.data?.generation_mode).toBe(mode);
+  });
+
+  it("treats empty strings and empty arrays as absent", () => {
+    expect(deriveMode({ image_start: URLS.image_start, image_end: "  ", video_urls: [], audio_urls: [] })).toBe("first_frame");
+    const r = parse({ ...base, image_start: URLS.image_start, image_end: "", video_urls: [], audio_urls: [] });
+    expect(r.data).toEqual({ ...base, image_start: URLS.image_start, generation_mode: "first_frame", quality: "720p", duration: 5, prompt_extend: false });
+  });
+});
+
+describe("every combination of materials, with and without an explicit mode", () => {
+  const autoByKey = new Map(AUTO.map(([ms, mode]) => [key(ms), mode]));
+  const cases: Array<[string, string, MaterialName[], GenerationModeName | undefined, GenerationModeName | null]> = [];
+  for (const subset of SUBSETS) {
+    cases.push([key(subset), "(omitted)", subset, undefined, autoByKey.get(key(subset)) ?? null]);
+    for (const mode of GENERATION_MODES) {
+      const row = TABLE[mode];
+      const ok = row.required.every((m) => subset.includes(m)) && !subset.some((m) => row.refused.includes(m));
+      cases.push([key(subset), mode, subset, mode, ok ? mode : null]);
+    }
+  }
+
+  it("covers 16 subsets x 4 mode choices, 6 + 10 of them without a mode", () => {
+    expect(cases).toHaveLength(64);
+    expect(cases.filter((c) => c[3] === undefined && c[4] !== null)).toHaveLength(6);
+    expect(cases.filter((c) => c[3] === undefined && c[4] === null)).toHaveLength(10);
+  });
+
+  it.each(cases)("%s with mode %s", (_k, _m, subset, mode, expected) => {
+    const r = parse(withMaterials(subset, mode ? { generation_mode: mode } : {}));
+    if (mode === undefined) expect(deriveMode(withMaterials(subset))).toBe(expected);
+    if (expected !== null) {
+      expect(r.errors).toEqual({});
+      expect(r.data?.generation_mode).toBe(expected);
+      return;
+    }
+    expect(r.ok).toBe(false);
+    // Every message sits on a material field and names it.
+    const fields = Object.keys(r.errors);
+    expect(fields.length).toBeGreaterThan(0);
+    for (const field of fields) {
+      expect(MATERIALS).toContain(field);
+      for (const message of r.errors[field] ?? []) expect(message.startsWith(`${field} `)).toBe(true);
+    }
+  });
+
+  it.each([
+    [[], { image_start: "image_start is required: give the first frame image URL (or a clip in video_urls to continue it)" }],
+    [["audio_urls"], { image_start: "image_start is required: give the first frame image URL (or a clip in video_urls to continue it)" }],
+    [["image_end"], { image_start: "image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead" }],
+    [["image_end", "audio_urls"], { image_start: "image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead" }],
+    [["video_urls", "image_start"], { image_start: "image_start cannot be combined with video_urls (video_continuation starts from the clip); remove one of them" }],
+    [["video_urls", "audio_urls"], { audio_urls: "audio_urls cannot be combined with video_urls (video_continuation takes no driving audio); remove one of them" }],
+  ] as Array<[MaterialName[], Record<string, string>]>)("without a mode, %j is refused with a message saying what to do", (materials, expected) => {
+    const r = parse(withMaterials(materials));
+    expect(r.errors).toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [v]])));
+  });
+});
+
+describe("limits, at / just inside / just outside each bound", () => {
+  const ok = (extra: Record<string, unknown>) => parse(withMaterials(["image_start"], extra));
+
+  describe.each([
+    ["prompt", LIMITS.promptMaxChars],
+    ["negative_prompt", LIMITS.negativePromptMaxChars],
+  ] as const)("%s (max %s characters, counted one per character)", (field, max) => {
+    it.each([
+      ["ASCII", "x"],
+      ["Chinese", "猫"],
+      ["emoji (two UTF-16 units, one character)", "🎹"],
+    ])("%s", (_name, ch) => {
+      expect(ok({ [field]: ch.repeat(max - 1) }).ok).toBe(true);
+      expect(ok({ [field]: ch.repeat(max) }).ok).toBe(true);
+      const over = ok({ [field]: ch.repeat(max + 1) });
+      expect(over.errors).toEqual({
+        [field]: [`${field} is ${max + 1} characters; the limit is ${max} (1 over). Shorten it or truncate it to ${max} characters; the provider would cut the rest silently.`],
+      });
+      expect(ok({ [field]: ch.repeat(max + 250) }).errors[field]?.[0]).toMatch(/\(250 over\)/);
+    });
+
+    it("with overLongText: 'truncate', cuts to the limit by characters instead of refusing", () => {
+      const truncating = createGenerationInputSchema({ overLongText: "truncate" });
+      const r = parse(withMaterials(["image_start"], { [field]: "🎹".repeat(max + 10) }), truncating);
+      expect(r.ok).toBe(true);
+      expect(Array.from((r.data as unknown as Record<string, string>)[field] ?? "")).toHaveLength(max);
+    });
+  });
+
+  it("prompt is required, and must not be blank", () => {
+    expect(parse({ image_start: URLS.image_start }).errors.prompt).toEqual(["prompt must be text"]);
+    expect(ok({ prompt: " \n " }).errors.prompt).toEqual(["prompt is required: describe the video"]);
+  });
+
+  it("truncateToLimit counts and cuts by characters, never splitting one", () => {
+    expect(truncateToLimit("猫🎹ab", 2)).toBe("猫🎹");
+    expect(truncateToLimit("abc", 3)).toBe("abc");
+    expect(truncateToLimit("🎹".repeat(5001), 5000)).toBe("🎹".repeat(5000));
+    expect(truncateToLimit("", 5)).toBe("");
+  });
+
+  const durationMessage = "duration must be between 2 and 15 seconds";
+  const wholeMessage = "duration must be a whole number of seconds";
+  it.each([
+    [1, durationMessage],
+    [2, null],
+    [3, null],
+    [14, null],
+    [15, null],
+    [16, durationMessage],
+    [0, durationMessage],
+    [-5, durationMessage],
+    [2.5, wholeMessage],
+    [14.999, wholeMessage],
+    [Number.NaN, wholeMessage],
+    [Number.POSITIVE_INFINITY, wholeMessage],
+    ["5", wholeMessage],
+  ] as Array<[unknown, string | null]>)("duration %s", (duration, message) => {
+    const r = ok({ duration });
+    if (message === null) expect(r.data?.duration).toBe(duration);
+    else expect(r.errors).toEqual({ duration: [message] });
+  });
+
+  it("duration defaults to 5", () => {
+    expect(ok({}).data?.duration).toBe(5);
+  });
+
+  const seedMessage = "seed must be a whole number between 1 and 2147483647; leave it empty for a random one";
+  it.each([
+    [0, false],
+    [1, true],
+    [2, true],
+    [LIMITS.seedMax - 1, true],
+    [LIMITS.seedMax, true],
+    [LIMITS.seedMax + 1, false],
+    [-1, false],
+    [1.5, false],
+    ["42", false],
+  ] as Array<[unknown, boolean]>)("seed %s accepted: %s", (seed, accepted) => {
+    const r = ok({ seed });
+    if (accepted) expect(r.data?.seed).toBe(seed);
+    else expect(r.errors).toEqual({ seed: [seedMessage] });
+  });
+
+  it("seed absent means random: not sent", () => {
+    const r = ok({});
+    expect(r.data).not.toHaveProperty("seed");
+    expect(toProviderBody(r.data as GenerationInput)).not.toHaveProperty("seed");
+  });
+
+  it.each([
+    [undefined, "720p"],
+    ["720p", "720p"],
+    ["1080p", "1080p"],
+    ["4k", null],
+    ["1080P", null],
+  ])("quality %s -> %s", (quality, expected) => {
+    const r = ok(quality === undefined ? {} : { quality });
+    if (expected) expect(r.data?.quality).toBe(expected);
+    else expect(r.errors).toEqual({ quality: ["quality must be 720p or 1080p"] });
+  });
+
+  it.each([
+    [undefined, false],
+    [false, false],
+    [true, true],
+    ["true", null],
+    [1, null],
+  ])("prompt_extend %s -> %s", (prompt_extend, expected) => {
+    const r = ok(prompt_extend === undefined ? {} : { prompt_extend });
+    if (expected !== null) expect(r.data?.prompt_extend).toBe(expected);
+    else expect(r.errors).toEqual({ prompt_extend: ["prompt_extend must be true or false"] });
+  });
+
+  describe.each([
+    ["video_urls", ["video_urls"], "video_urls takes one clip; remove the others"],
+    ["audio_urls", ["image_start", "audio_urls"], "audio_urls takes one audio file; remove the others"],
+  ] as Array<[MaterialName, MaterialName[], string]>)("%s holds at most one element", (field, materials, message) => {
+    const one = "https://media.example/a";
+    it.each([
+      [0, true],
+      [1, true],
+      [2, false],
+    ])("%s elements accepted: %s", (n, accepted) => {
+      const r = parse({ ...withMaterials(materials.filter((m) => m !== field)), [field]: Array.from({ length: n }, (_, i) => `${one}${i}`) });
+      if (n === 0 && field === "video_urls") {
+        // No clip at all: then nothing to continue, so image_start is missing.
+        expect(Object.keys(r.errors)).toEqual(["image_start"]);
+        return;
+      }
+      if (accepted) {
+        expect(r.errors).toEqual({});
+        if (n === 0) expect(r.data).not.toHaveProperty(field);
+      } else expect(r.errors).toEqual({ [field]: [message] });
+    });
+
+    it("refuses a bare string in place of the list", () => {
+      expect(parse({ ...withMaterials(materials.filter((m) => m !== field)), [field]: one }).errors[field]?.[0]).toMatch(new RegExp(`^${field} must be a list of URLs`));
+    });
+  });
+
+  describe("URLs are https only (loopback http only for the local simulator)", () => {
+    const fields: Array<[MaterialName, (u: string) => unknown, MaterialName[]]> = [
+      ["image_start", (u) => u, []],
+      ["image_end", (u) => u, ["image_start"]],
+      ["video_urls", (u) => [u], []],
+      ["audio_urls", (u) => [u], ["image_start"]],
+    ];
+    const refusedHttp = (field: string) => `${field} must be an https:// URL that the provider can download`;
+    it.each(fields.flatMap(([field, wrap, others]) => [
+      [field, "https://media.example/x", true, wrap, others],
+      [field, "  https://media.example/x  ", true, wrap, others],
+      [field, "http://media.example/x", false, wrap, others],
+      [field, "ftp://media.example/x", false, wrap, others],
+      [field, "data:image/png;base64,AAAA", false, wrap, others],
+      [field, "javascript:alert(1)", false, wrap, others],
+      [field, "http://127.0.0.1:4010/x", false, wrap, others],
+    ] as const))("%s = %j accepted: %s", (field, u, accepted, wrap, others) => {
+      const r = parse({ ...withMaterials(others), [field]: wrap(u) });
+      if (accepted) expect(r.errors).toEqual({});
+      else {
+        const messages = Object.entries(r.errors).filter(([k]) => k.startsWith(field)).flatMap(([, v]) => v);
+        expect(messages).toEqual([refusedHttp(field)]);
+      }
+    });
+
+    it.each(fields.map(([f, w, o]) => [f, w, o] as const))("%s: a relative URL is refused with an example", (field, wrap, others) => {
+      const r = parse({ ...withMaterials(others), [field]: wrap("/frames/a.png") });
+      const messages = Object.entries(r.errors).filter(([k]) => k.startsWith(field)).flatMap(([, v]) => v);
+      expect(messages).toEqual([expect.stringMatching(new RegExp(`^${field} must be a full URL, like https://`))]);
+    });
+
+    it("accepts http on loopback only with allowLoopbackHttp", () => {
+      const local = createGenerationInputSchema({ allowLoopbackHttp: true });
+      for (const u of ["http://127.0.0.1:4010/x.png", "http://localhost:4010/x.png", "http://[::1]:4010/x.png"]) {
+        expect(parse({ ...base, image_start: u }, local).ok).toBe(true);
+        expect(parse({ ...base, image_start: u }).ok).toBe(false);
+      }
+      expect(parse({ ...base, image_start: "http://192.168.1.2/x.png" }, local).ok).toBe(false);
+    });
+  });
+});
+
+describe("toProviderBody", () => {
+  const common = { model: "wan2.7-image-to-video", prompt: base.prompt, quality: "720p", duration: 5, prompt_extend: false };
+
+  it.each([
+    ["first_frame", ["image_start"], { image_start: URLS.image_start }],
+    ["first_frame", ["image_start", "audio_urls"], { image_start: URLS.image_start, audio_urls: URLS.audio_urls }],
+    ["first_last_frame", ["image_start", "image_end"], { image_start: URLS.image_start, image_end: URLS.image_end }],
+    ["first_last_frame", ["image_start", "image_end", "audio_urls"], { image_start: URLS.image_start, image_end: URLS.image_end, audio_urls: URLS.audio_urls }],
+    ["video_continuation", ["video_urls"], { video_urls: URLS.video_urls }],
+    ["video_continuation", ["video_urls", "image_end"], { video_urls: URLS.video_urls, image_end: URLS.image_end }],
+  ] as Array<[GenerationModeName, MaterialName[], Record<string, unknown>]>)("%s with %j sends exactly the fields that apply", (mode, materials, fields) => {
+    const input = schema.parse(withMaterials(materials, { generation_mode: mode }));
+    expect(toProviderBody(input, "https://portal.example/cb?token=t")).toEqual({
+      ...common,
+      generation_mode: mode,
+      ...fields,
+      callback_url: "https://portal.example/cb?token=t",
+    });
+    // The same body when the mode was left to the materials.
+    expect(toProviderBody(schema.parse(withMaterials(materials)))).toEqual({ ...common, generation_mode: mode, ...fields });
+  });
+
+  it("never sends empty arrays, nor a material the mode refuses (even if a caller sets one)", () => {
+    const input: GenerationInput = {
+      ...schema.parse(withMaterials(["video_urls"])),
+      image_start: URLS.image_start,
+      audio_urls: [],
+    };
+    const body = toProviderBody(input);
+    expect(body).not.toHaveProperty("image_start");
+    expect(body).not.toHaveProperty("audio_urls");
+    expect(body.video_urls).toEqual(URLS.video_urls);
+  });
+
+  it("sends the optional settings only when given", () => {
+    const body = toProviderBody(schema.parse(withMaterials(["image_start"], { seed: 42, negative_prompt: "blurry", quality: "1080p", duration: 15, prompt_extend: true })));
+    expect(body).toMatchObject({ seed: 42, negative_prompt: "blurry", quality: "1080p", duration: 15, prompt_extend: true });
+    expect(toProviderBody(schema.parse(withMaterials(["image_start"], { negative_prompt: "" })))).not.toHaveProperty("negative_prompt");
+  });
+});
