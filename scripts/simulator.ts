@@ -7,6 +7,13 @@
  *   SIMULATOR_STEP_MS     time per task state step, default 1500
  *   SIMULATOR_PUBLIC_URL  base URL put in result links, default the listening URL
  *   EVOLINK_API_KEY       the key clients must send, default "sim-local-key"
+ *   SIMULATOR_CALLBACK_RETRY_DELAYS_MS  comma-separated waits before callback retries, default 1000,2000,4000
+ *   SIMULATOR_CALLBACK_TIMEOUT_MS       time a callback receiver has to answer 2xx, default 10000
+ *   SIMULATOR_PROGRESS_CALLBACKS        "1" to also call back at each progress step (the provider does not)
+ *   SIMULATOR_OVERLONG_TEXT             "refuse" (default) or "truncate" (as the provider) for over-long prompts
+ *
+ * Faults for browser tests: POST /__sim/faults, POST /__sim/reset (same key);
+ * see server/simulator/simulator.ts.
  */
 import { startSimulator } from "../server/simulator/simulator.ts";
 
@@ -21,6 +28,23 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+function intListFromEnv(name: string): number[] | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const values = raw.split(",").map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isInteger(v) || v < 0)) {
+    console.error(`${name} must be a comma-separated list of non-negative integers, got "${raw}".`);
+    process.exit(1);
+  }
+  return values;
+}
+
+const overlongText = process.env.SIMULATOR_OVERLONG_TEXT || "refuse";
+if (overlongText !== "refuse" && overlongText !== "truncate") {
+  console.error(`SIMULATOR_OVERLONG_TEXT must be "refuse" or "truncate", got "${overlongText}".`);
+  process.exit(1);
+}
+
 const apiKey = process.env.EVOLINK_API_KEY || "sim-local-key";
 const sim = await startSimulator({
   port: intFromEnv("SIMULATOR_PORT", 4010),
@@ -28,6 +52,10 @@ const sim = await startSimulator({
   stepMs: intFromEnv("SIMULATOR_STEP_MS", 1500),
   publicUrl: process.env.SIMULATOR_PUBLIC_URL || undefined,
   apiKey,
+  callbackRetryDelaysMs: intListFromEnv("SIMULATOR_CALLBACK_RETRY_DELAYS_MS"),
+  callbackTimeoutMs: intFromEnv("SIMULATOR_CALLBACK_TIMEOUT_MS", 10_000),
+  progressCallbacks: process.env.SIMULATOR_PROGRESS_CALLBACKS === "1",
+  overlongText,
   log: (msg) => console.log(`[simulator] ${msg}`),
 });
 
