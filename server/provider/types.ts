@@ -81,20 +81,47 @@ export class ProviderError extends Error {
       code?: string;
       param?: string;
       retryAfterSeconds?: number;
+      /**
+       * Set on a paid create call that failed after the request may have
+       * reached the provider (HTTP 502, a timeout, a connection lost mid-way,
+       * or a 2xx answer we could not read): the task may exist and be billed.
+       * Never resubmit such a request blindly; leave it for the reconciler
+       * (a callback or a later query settles it). See
+       * docs/decisions/0004-provider-retries.md.
+       */
+      outcomeUnknown?: boolean;
+      /** How many HTTP attempts were made before this error was thrown (1 = no retry). */
+      attempts?: number;
     } = {},
   ) {
     super(message);
     this.name = "ProviderError";
   }
 
-  /** 429, 502, 503 and network failures may be retried; nothing else. */
+  /**
+   * 429, 502, 503 and network failures may be retried; nothing else. A create
+   * call whose outcome is unknown is never retryable: repeating it could pay
+   * for the same video twice.
+   */
   get retryable(): boolean {
+    if (this.outcomeUnknown) return false;
     return ["rate_limited", "upstream", "unavailable", "network"].includes(this.kind);
+  }
+
+  /** True when a create call may have started a (paid) task despite this error. */
+  get outcomeUnknown(): boolean {
+    return this.details.outcomeUnknown === true;
   }
 }
 
 export interface VideoProvider {
-  /** Paid call: never retried blindly by callers. */
+  /**
+   * Paid call: never retried blindly by callers. Implementations may retry it
+   * only when the provider certainly did not start the task (Evolink: 429,
+   * 503, connection refused), always with the same idempotency key; when the
+   * outcome is unknown they throw a ProviderError with `outcomeUnknown`.
+   */
   createGeneration(body: GenerationRequestBody, opts?: { idempotencyKey?: string }): Promise<ProviderTask>;
+  /** Safe to repeat; implementations may retry transient failures within a deadline. */
   getTask(providerTaskId: string): Promise<ProviderTask>;
 }

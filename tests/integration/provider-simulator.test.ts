@@ -1,6 +1,8 @@
 /**
  * The Evolink adapter against the local simulator, over real HTTP: the happy
- * path, failed tasks, error mapping, result files with Range, and callbacks.
+ * path, failed tasks, error mapping, result files with Range, callbacks, and
+ * that the key never shows in errors or logs. Contract: simulator-contract;
+ * faults and retries: simulator-faults.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +19,11 @@ import { startSimulator, type Simulator } from "../../server/simulator/simulator
 
 const API_KEY = "sim-test-key-6b1f2c";
 const STEP_MS = 50;
+/** Tiny retry budgets so failures surface in milliseconds. */
+const FAST_RETRY = {
+  getTask: { baseMs: 5, capMs: 20, deadlineMs: 150 },
+  createGeneration: { baseMs: 5, capMs: 20, deadlineMs: 150 },
+};
 
 let sim: Simulator;
 let provider: VideoProvider;
@@ -62,8 +69,8 @@ async function listen(handler: http.RequestListener): Promise<{ url: string; ser
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, apiKey: API_KEY, stepMs: STEP_MS });
-  provider = createEvolinkProvider({ baseUrl: sim.url, apiKey: API_KEY, timeoutMs: 5_000 });
+  sim = await startSimulator({ port: 0, apiKey: API_KEY, stepMs: STEP_MS, callbackRetryDelaysMs: [100, 200, 400] });
+  provider = createEvolinkProvider({ baseUrl: sim.url, apiKey: API_KEY, timeoutMs: 5_000, retry: FAST_RETRY });
 });
 
 afterAll(async () => {
@@ -87,7 +94,7 @@ describe("Evolink provider against the simulator", () => {
     expect(sim.requests.at(-1)).toMatchObject({ method: "POST", path: "/v1/videos/generations", body: request() });
   });
 
-  it("sends the Idempotency-Key header when given one", async () => {
+  it("sends the Idempotency-Key header given, or a fresh one per call", async () => {
     const seen: Array<string | null> = [];
     const spying = createEvolinkProvider({
       baseUrl: sim.url,
@@ -99,7 +106,12 @@ describe("Evolink provider against the simulator", () => {
     });
     await spying.createGeneration(request(), { idempotencyKey: "idem-123" });
     await spying.createGeneration(request());
-    expect(seen).toEqual(["idem-123", null]);
+    await spying.createGeneration(request());
+    expect(seen[0]).toBe("idem-123");
+    expect(seen[1]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen[2]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen[2]).not.toBe(seen[1]);
+    expect(sim.requests.at(-3)?.idempotencyKey).toBe("idem-123");
   });
 
   it("polls a task to completed, with a result that serves an MP4 and honours Range", async () => {
@@ -139,9 +151,9 @@ describe("Evolink provider against the simulator", () => {
 
   it("maps a wrong key to unauthenticated without leaking the key", async () => {
     const wrongKey = "wrong-key-9f8e7d6c";
-    const wrong = createEvolinkProvider({ baseUrl: sim.url, apiKey: wrongKey });
-    for (const call of [wrong.createGeneration(request()), wrong.getTask("task-unified-1-abcdefgh")]) {
-      const err = await providerError(call);
+    const wrong = createEvolinkProvider({ baseUrl: sim.url, apiKey: wrongKey, retry: FAST_RETRY });
+    for (const call of [() => wrong.createGeneration(request()), () => wrong.getTask("task-unified-1-abcdefgh")]) {
+      const err = await providerError(call());
       expect(err.kind).toBe("unauthenticated");
       expect(err.details).toMatchObject({ status: 401, code: "unauthorized" });
       expect(err.message).not.toContain(wrongKey);
@@ -172,10 +184,16 @@ describe("Evolink provider against the simulator", () => {
   it("maps a closed port to network", async () => {
     const { url, server } = await listen(() => {});
     await new Promise((r) => server.close(r));
-    const offline = createEvolinkProvider({ baseUrl: url, apiKey: API_KEY, timeoutMs: 2_000 });
+    const offline = createEvolinkProvider({ baseUrl: url, apiKey: API_KEY, timeoutMs: 2_000, retry: FAST_RETRY });
     const err = await providerError(offline.getTask("task-unified-1-abcdefgh"));
     expect(err.kind).toBe("network");
     expect(err.retryable).toBe(true);
+    expect(err.details.attempts).toBeGreaterThan(1); // retried until the deadline
+    // Nothing reached the provider, so even the paid call is retried and not "unknown".
+    const created = await providerError(offline.createGeneration(request()));
+    expect(created.kind).toBe("network");
+    expect(created.outcomeUnknown).toBe(false);
+    expect(created.details.attempts).toBeGreaterThan(1);
   });
 
   it("delivers the final task to callback_url, retrying failed deliveries", async () => {
@@ -190,7 +208,7 @@ describe("Evolink provider against the simulator", () => {
     });
     try {
       const created = await provider.createGeneration(request({ callback_url: `${receiver.url}/hook?token=abc` }));
-      // Task ends after ~5 steps, then deliveries at +0, +1 s, +2 s.
+      // Task ends after ~5 steps, then deliveries at +0, +100 ms, +300 ms.
       await waitFor(() => (deliveries.length >= 3 ? true : undefined), 6_000);
       const final = await provider.getTask(created.id);
       expect(final.status).toBe("completed");
@@ -205,7 +223,7 @@ describe("Evolink provider against the simulator", () => {
 
 describe("Evolink provider error mapping (stubbed fetch)", () => {
   const stub = (res: () => Response | Promise<Response>, timeoutMs?: number) =>
-    createEvolinkProvider({ baseUrl: "https://api.example.test/", apiKey: "secret-key-123", fetch: async () => res(), timeoutMs });
+    createEvolinkProvider({ baseUrl: "https://api.example.test/", apiKey: "secret-key-123", fetch: async () => res(), timeoutMs, retry: FAST_RETRY });
 
   it("reads Retry-After on 429 and a numeric error code", async () => {
     const p = stub(() => Response.json({ error: { code: 429, message: "Slow down." } }, { status: 429, headers: { "Retry-After": "60" } }));
@@ -244,10 +262,32 @@ describe("Evolink provider error mapping (stubbed fetch)", () => {
     expect(err.message).toContain("[redacted]");
   });
 
+  it("keeps the key out of errors and retry logs, even when the provider echoes it", async () => {
+    const logs: string[] = [];
+    const p = createEvolinkProvider({
+      baseUrl: "https://api.example.test",
+      apiKey: "secret-key-123",
+      retry: FAST_RETRY,
+      log: (m) => logs.push(m),
+      fetch: async () => Response.json({ error: { code: "service_unavailable", message: "Busy; key secret-key-123 is fine" } }, { status: 503 }),
+    });
+    for (const call of [() => p.getTask("task-unified-1-a"), () => p.createGeneration(request())]) {
+      const err = await providerError(call());
+      expect(err.kind).toBe("unavailable");
+      expect(err.details.attempts).toBeGreaterThan(1);
+      for (const text of [err.message, String(err.stack), JSON.stringify(err), JSON.stringify(err.details)]) {
+        expect(text).not.toContain("secret-key-123");
+      }
+    }
+    expect(logs.length).toBeGreaterThan(2);
+    expect(logs.some((l) => l.includes("[redacted]"))).toBe(true);
+    for (const line of logs) expect(line).not.toContain("secret-key-123");
+  });
+
   it("turns a timeout into network", async () => {
     const { url, server } = await listen(() => {}); // accepts, never answers
     try {
-      const slow = createEvolinkProvider({ baseUrl: url, apiKey: API_KEY, timeoutMs: 200 });
+      const slow = createEvolinkProvider({ baseUrl: url, apiKey: API_KEY, timeoutMs: 200, retry: { getTask: { maxAttempts: 1 } } });
       const err = await providerError(slow.getTask("task-unified-1-abcdefgh"));
       expect(err.kind).toBe("network");
       expect(err.message).toContain("200 ms");
