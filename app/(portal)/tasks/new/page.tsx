@@ -17,6 +17,7 @@ export default function NewTaskPage() {
       <NewTaskForm
         allowLoopbackHttp={simulator}
         sampleImageUrl={simulator ? `${config.provider.baseUrl}/samples/first-frame.png` : undefined}
+        sampleClipUrl={simulator ? `${config.provider.baseUrl}/files/sample.mp4` : undefined}
         prices={config.prices}
       />
     </>
