@@ -129,8 +129,9 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   return deps.db.task.findUniqueOrThrow({ where: { id } });
 }
 
+/** The request may have reached the provider (502, timeout, cut connection, unreadable answer). */
 function outcomeUnknown(err: ProviderError): boolean {
-  return err.kind === "network" || err.kind === "invalid_response" || err.kind === "upstream" || err.details.outcomeUnknown === true;
+  return err.outcomeUnknown;
 }
 
 function toAppError(err: ProviderError): AppError {

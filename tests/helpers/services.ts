@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { handleProviderCallback } from "@/server/callbacks/callbacks.ts";
 import { loadRuntimeConfig } from "@/server/config.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
-import { createEvolinkProvider } from "@/server/provider/evolink.ts";
+import { createEvolinkProvider, type EvolinkProviderOptions } from "@/server/provider/evolink.ts";
 import { buildServices, type Services } from "@/server/services.ts";
 import { startSimulator, type Simulator } from "@/server/simulator/simulator.ts";
 import { createTestDatabase } from "./db.ts";
@@ -35,13 +35,20 @@ export interface TestPortalOptions {
   simulatorPublicUrl?: string;
   /** Extra configuration variables (see .env.example). */
   env?: Record<string, string>;
+  /** The provider client's own retries (default: fast ones, so tests stay quick). */
+  providerRetry?: EvolinkProviderOptions["retry"];
 }
 
 export async function startTestPortal(opts: TestPortalOptions = {}): Promise<TestPortal> {
   const database = await createTestDatabase();
   const simulator = await startSimulator({ port: 0, stepMs: opts.stepMs ?? 50, apiKey: "test-key", publicUrl: opts.simulatorPublicUrl });
   const callbacks: TestPortal["callbacks"] = [];
-  const provider = createEvolinkProvider({ baseUrl: simulator.url, apiKey: "test-key" });
+  const fast = { baseMs: 20, capMs: 100, deadlineMs: 3000 };
+  const provider = createEvolinkProvider({
+    baseUrl: simulator.url,
+    apiKey: "test-key",
+    retry: opts.providerRetry ?? { getTask: fast, createGeneration: fast },
+  });
 
   const receiver = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];

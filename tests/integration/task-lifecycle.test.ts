@@ -144,6 +144,45 @@ describe("with callbacks", () => {
     expect(creates).toHaveLength(1);
   });
 
+  it("records one final state when the provider delivers the callback 4 times", async () => {
+    portal.simulator.faults.callbacks({ duplicate: 4, marker: "[dup4]" });
+    const task = await createTask(portal.services.taskDeps, user, input("[dup4] four deliveries"));
+    const events = await waitFor(
+      () => portal.services.db.callbackEvent.findMany({ where: { taskId: task.id } }),
+      (e) => e.length >= 4,
+    );
+    expect(events.filter((e) => e.outcome === "applied")).toHaveLength(1);
+    expect(events.filter((e) => e.outcome === "duplicate")).toHaveLength(3);
+    await expectFinal(portal, task.id, "completed", 5);
+  });
+
+  it("stays completed when the provider sends a stale processing callback after the final one", async () => {
+    portal.simulator.faults.callbacks({ staleProcessing: "after_final", marker: "[stale]" });
+    const task = await createTask(portal.services.taskDeps, user, input("[stale] reordered"));
+    await waitFor(
+      () => portal.services.db.callbackEvent.findMany({ where: { taskId: task.id } }),
+      (e) => e.length >= 2,
+    );
+    const done = await expectFinal(portal, task.id, "completed", 5);
+    expect(done.progress).toBe(100);
+  });
+
+  it("a 502 on create leaves the task for the callback to adopt, paid once", async () => {
+    portal.simulator.faults.http({ endpoint: "create", status: 502, count: 1, createTask: true });
+    const task = await createTask(portal.services.taskDeps, user, input("gateway lost the answer"));
+    expect(task.status).toBe("submitting");
+    expect(task.providerTaskId).toBeNull();
+    await waitFor(() => portal.services.db.task.findUniqueOrThrow({ where: { id: task.id } }), (t) => t.status === "completed");
+    await expectFinal(portal, task.id, "completed", 5);
+  });
+
+  it("a refused create (400) ends the task failed and unbilled, with the provider's reason", async () => {
+    portal.simulator.faults.http({ endpoint: "create", status: 400, count: 1 });
+    await expect(createTask(portal.services.taskDeps, user, input("refused outright"))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    const task = await portal.services.db.task.findFirstOrThrow({ where: { prompt: "refused outright" } });
+    await expectFinal(portal, task.id, "failed", 0);
+  });
+
   it("creates one task for one idempotency key, even when the request comes twice at once", async () => {
     const key = "5b0c6a3e-2f7d-4c1e-9a55-0d3c1f1e2a77";
     const [a, b] = await Promise.all([
@@ -182,6 +221,38 @@ describe("without callbacks (no public https address): the reconciler", () => {
     await reconcileUntilEnded(deps, task.id);
     const done = await expectFinal(portal, task.id, "failed", 0);
     expect(done.errorCode).toBe("content_policy_violation");
+  });
+
+  it("keeps polling through 5xx and 429 answers, backing off, and honours Retry-After", async () => {
+    const noRetry = await startTestPortal({ callbacks: false, providerRetry: { getTask: { maxAttempts: 1 }, createGeneration: { maxAttempts: 1 } } });
+    try {
+      const u = await createUser(noRetry.services.db, { email: "p@example.test", password: "password-1" });
+      const d: ReconcileDeps = { taskDeps: noRetry.services.taskDeps, policy };
+      const task = await createTask(noRetry.services.taskDeps, u, input("flaky polling"));
+      noRetry.simulator.faults.http({ endpoint: "query", status: 503, count: 1 });
+      expect(await reconcileTask(d, task.id)).toBe("poll_failed");
+      let row = await noRetry.services.db.task.findUniqueOrThrow({ where: { id: task.id } });
+      expect(row.pollFailures).toBe(1);
+
+      noRetry.simulator.faults.http({ endpoint: "query", status: 429, count: 1, retryAfterSeconds: 30 });
+      await noRetry.services.db.task.update({ where: { id: task.id }, data: { nextPollAt: null } });
+      const before = Date.now();
+      expect(await reconcileTask(d, task.id)).toBe("poll_failed");
+      row = await noRetry.services.db.task.findUniqueOrThrow({ where: { id: task.id } });
+      expect(row.pollFailures).toBe(2);
+      expect(row.nextPollAt!.getTime() - before).toBeGreaterThanOrEqual(29_000);
+      expect(await reconcileTask(d, task.id)).toBe("not_due"); // waits as told
+
+      noRetry.simulator.faults.http({ endpoint: "query", status: 502, count: 1 });
+      await noRetry.services.db.task.update({ where: { id: task.id }, data: { nextPollAt: null } });
+      expect(await reconcileTask(d, task.id)).toBe("poll_failed");
+      await noRetry.services.db.task.update({ where: { id: task.id }, data: { nextPollAt: null } });
+      await reconcileUntilEnded(d, task.id);
+      const done = await expectFinal(noRetry, task.id, "completed", 5);
+      expect(done.pollFailures).toBe(0);
+    } finally {
+      await noRetry.close();
+    }
   });
 
   it("gives up a submission whose outcome stays unknown, unbilled, saying what to check", async () => {
