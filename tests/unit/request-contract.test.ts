@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { fieldErrorsOf, type FieldErrors } from "@/server/errors.ts";
+import { checkGenerationRequest } from "@/server/simulator/contract.ts";
 import {
   createGenerationInputSchema,
   deriveMode,
@@ -391,5 +392,32 @@ describe("toProviderBody", () => {
     const body = toProviderBody(schema.parse(withMaterials(["image_start"], { seed: 42, negative_prompt: "blurry", quality: "1080p", duration: 15, prompt_extend: true })));
     expect(body).toMatchObject({ seed: 42, negative_prompt: "blurry", quality: "1080p", duration: 15, prompt_extend: true });
     expect(toProviderBody(schema.parse(withMaterials(["image_start"], { negative_prompt: "" })))).not.toHaveProperty("negative_prompt");
+  });
+});
+
+describe("agreement with the simulator's independently written contract (server/simulator/contract.ts)", () => {
+  const callback = "https://portal.example/api/callbacks/t?token=x";
+  const combos = SUBSETS.flatMap((subset) => [undefined, ...GENERATION_MODES].map((mode) => [key(subset), mode ?? "(omitted)", subset, mode] as const));
+
+  it.each(combos)("%s with mode %s: the simulator takes what the schema accepts, with the same mode", (_k, _m, subset, mode) => {
+    const r = parse(withMaterials(subset, mode ? { generation_mode: mode } : {}));
+    if (!r.ok) return;
+    const verdict = checkGenerationRequest(toProviderBody(r.data, callback));
+    expect(verdict).toMatchObject({ ok: true, mode: r.data.generation_mode });
+  });
+
+  it.each([
+    ["prompt", "猫".repeat(LIMITS.promptMaxChars)],
+    ["negative_prompt", "🎹".repeat(LIMITS.negativePromptMaxChars)],
+    ["duration", LIMITS.durationMin],
+    ["duration", LIMITS.durationMax],
+    ["seed", LIMITS.seedMin],
+    ["seed", LIMITS.seedMax],
+    ["quality", "1080p"],
+    ["prompt_extend", true],
+  ] as Array<[string, unknown]>)("%s at its bound (%#) passes both", (field, value) => {
+    const r = parse(withMaterials(["image_start", "audio_urls"], { [field]: value }));
+    expect(r.errors).toEqual({});
+    expect(checkGenerationRequest(toProviderBody(r.data as GenerationInput, callback))).toMatchObject({ ok: true });
   });
 });
