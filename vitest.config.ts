@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The tests run against the local simulator, whose sample media are served over loopback http.
+    env: { EVOLINK_SIMULATOR: "1" },
   },
 });

@@ -6,6 +6,7 @@
  */
 import { createDb, type Db } from "./db/client.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
 import { createStorage, type ObjectStorage } from "./storage/storage.ts";
@@ -32,6 +33,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       db,
       provider,
       prices: config.prices,
+      fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowLoopbackHttp: config.provider.simulator }),
       callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
     },
   };

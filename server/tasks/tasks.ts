@@ -8,6 +8,7 @@ import { callbackUrlFor } from "../callbacks/token.ts";
 import type { Db, Task, TaskStatus } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
+import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "./request-schema.ts";
 
@@ -16,6 +17,8 @@ export interface TaskDeps {
   provider: VideoProvider;
   callbacks: { publicBaseUrl: string; serverSecret: string; simulator: boolean };
   prices: PriceTable;
+  /** Fetches media once to check it before any money is spent (server/media/). */
+  fetchMedia: MediaFetcher;
   /**
    * Test seam: runs after the provider accepted a task and before the portal
    * records it. Throwing here is a crash at the worst moment.
@@ -45,6 +48,11 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
     const existing = await deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId: opts.clientRequestId } } });
     if (existing) return existing;
   }
+  // The media rules, checked on the files themselves where the portal can fetch them.
+  const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia });
+  if (hasFieldErrors(media.fieldErrors)) {
+    throw new AppError("BAD_REQUEST", summarizeFieldErrors(media.fieldErrors), media.fieldErrors);
+  }
   const id = randomUUID();
   const body = toProviderBody(input, callbackUrlFor(deps.callbacks, id));
   const pricePerSecond = deps.prices.perSecond[input.quality];
@@ -60,6 +68,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         quality: input.quality,
         request: body as object,
         durationSeconds: input.duration,
+        inputClipSeconds: media.facts.inputClipSeconds ?? null,
         pricePerSecond,
         currency: deps.prices.currency,
         estimatedCost: costFor(deps.prices, input.quality, input.duration),

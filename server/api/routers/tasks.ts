@@ -6,11 +6,15 @@ import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
 // The simulator serves sample media over http on loopback; accept it only then.
 const generationInput = createGenerationInputSchema({ allowLoopbackHttp: loadConfig().provider.simulator });
+/** The form's idempotency key rides along with the request fields. */
+const createInput = z.intersection(generationInput, z.object({ clientRequestId: z.uuid().optional() }));
 
 export const tasksRouter = createTRPCRouter({
   create: protectedProcedure
-    .input(generationInput)
-    .mutation(async ({ ctx, input }) => toTaskView(await createTask(ctx.services.taskDeps, ctx.user, input))),
+    .input(createInput)
+    .mutation(async ({ ctx, input: { clientRequestId, ...request } }) =>
+      toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId })),
+    ),
 
   get: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))

@@ -62,6 +62,15 @@ const imageHint = `PNG, JPEG, WebP or BMP; ${MEDIA_RULES.image.minSide} to ${MED
 const clipHint = `MP4, ${MEDIA_RULES.clip.minSeconds} to ${MEDIA_RULES.clip.maxSeconds} s, ${MEDIA_RULES.clip.minSide} to ${MEDIA_RULES.clip.maxSide} px a side, up to ${formatBytes(MEDIA_RULES.clip.maxBytes)}.`;
 const audioHint = `WAV or MP3, ${MEDIA_RULES.audio.minSeconds} to ${MEDIA_RULES.audio.maxSeconds} s, up to ${formatBytes(MEDIA_RULES.audio.maxBytes)}; audio longer than the video is cut.`;
 
+/** A random v4 UUID; crypto.randomUUID exists only on https and localhost, getRandomValues everywhere. */
+function newRequestId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, prices }: Props) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -82,6 +91,8 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
   const [submitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const create = useMutation(trpc.tasks.create.mutationOptions());
+  // Idempotency key: a double click or a retried request makes one task, not two.
+  const [clientRequestId, setClientRequestId] = useState(newRequestId);
 
   const visible = visibleMaterials(mode);
   const values: GenerationFormValues = {
@@ -135,10 +146,14 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
     if (!parsed.success) return;
     setServerErrors({});
     try {
-      const task = await create.mutateAsync(parsed.data);
+      const task = await create.mutateAsync({ ...parsed.data, clientRequestId });
       router.push(`/tasks/${task.id}`);
     } catch (err) {
-      const fieldErrors = (err as { data?: { fieldErrors?: FieldErrors | null } }).data?.fieldErrors;
+      const data = (err as { data?: { fieldErrors?: FieldErrors | null } }).data;
+      // The server answered: the next submission is a new request. Without an
+      // answer (network failure) the same key is kept, so a retry cannot pay twice.
+      if (data) setClientRequestId(newRequestId());
+      const fieldErrors = data?.fieldErrors;
       setServerErrors(fieldErrors && Object.keys(fieldErrors).length > 0 ? normalizeServerErrors(fieldErrors) : { _form: [(err as Error).message] });
     }
   }
