@@ -42,7 +42,11 @@ describe("a first_frame task from submission to completion", () => {
     expect(done.billedSeconds).toBe(5);
     expect(done.resultUrls).toHaveLength(1);
     expect(done.completedAt).not.toBeNull();
-    expect(portal.callbacks.some((c) => c.path.endsWith(created.id) && c.status === 200)).toBe(true);
+    // The callback's answer is logged just after its handler has recorded the state.
+    await waitFor(
+      async () => portal.callbacks.some((c) => c.path.endsWith(created.id) && c.status === 200),
+      (seen) => seen,
+    );
 
     const history = await callerFor(alice).tasks.mine();
     expect(history.map((t) => t.id)).toContain(created.id);
