@@ -27,7 +27,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     logger: {
       // A wrong password is an everyday event, not an error with a stack trace.
       error(error: Error) {
-        if (error.name === "CredentialsSignin") console.warn("sign-in refused: wrong email or password");
+        if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") console.warn("sign-in refused: wrong email or password");
         else console.error("[auth]", error);
       },
     },

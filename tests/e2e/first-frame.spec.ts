@@ -49,6 +49,11 @@ test("sign in, generate a first_frame video, watch it complete, find it in histo
   await expect(video).toBeVisible();
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 15_000 }).toBeGreaterThan(4);
   await expect(page.getByTestId("billed")).toHaveText("5 s");
+  await expect(page.getByTestId("cost")).toHaveText("0.430 USD");
+  // The worker copies the result into the portal's storage; the page then plays our copy.
+  await expect(page.getByTestId("archive")).toHaveText("Saved in the portal", { timeout: 30_000 });
+  await expect(video).toHaveAttribute("src", /^\/api\/media\/[0-9a-f-]{36}$/);
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 15_000 }).toBeGreaterThan(4);
 
   await page.getByRole("link", { name: "My history" }).first().click();
   const row = page.getByRole("row").filter({ hasText: prompt });
