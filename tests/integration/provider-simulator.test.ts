@@ -16,6 +16,7 @@ import {
   type VideoProvider,
 } from "../../server/provider/types.ts";
 import { startSimulator, type Simulator } from "../../server/simulator/simulator.ts";
+import { providerError } from "../helpers/provider.ts";
 
 const API_KEY = "sim-test-key-6b1f2c";
 const STEP_MS = 50;
@@ -35,15 +36,6 @@ const request = (extra: Partial<GenerationRequestBody> = {}): GenerationRequestB
   ...extra,
 });
 
-/** Resolves with the thrown ProviderError (fails the test if none is thrown). */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -8,12 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../server/simulator/simulator.ts";
+import { SEED_AUTO_SELECTION, SEED_MATERIALS, SEED_MODE_TABLE, type SeedMaterial, type SeedMode } from "../fixtures/seed-contract.ts";
 
 const API_KEY = "sim-contract-key-41d2";
 const MODEL = "wan2.7-image-to-video";
 
-type Material = "image_start" | "image_end" | "video_urls" | "audio_urls";
-type Mode = "first_frame" | "first_last_frame" | "video_continuation";
+type Material = SeedMaterial;
+type Mode = SeedMode;
 
 const MATERIAL_VALUE: Record<Material, unknown> = {
   image_start: "https://example.com/first.png",
@@ -21,24 +22,11 @@ const MATERIAL_VALUE: Record<Material, unknown> = {
   video_urls: ["https://example.com/clip.mp4"],
   audio_urls: ["https://example.com/voice.mp3"],
 };
-const ALL_MATERIALS: Material[] = ["image_start", "image_end", "video_urls", "audio_urls"];
+const ALL_MATERIALS: Material[] = SEED_MATERIALS;
 
 /** The seed's table. */
-const MODE_TABLE: Record<Mode, { required: Material[]; optional: Material[]; refused: Material[] }> = {
-  first_frame: { required: ["image_start"], optional: ["audio_urls"], refused: ["image_end", "video_urls"] },
-  first_last_frame: { required: ["image_start", "image_end"], optional: ["audio_urls"], refused: ["video_urls"] },
-  video_continuation: { required: ["video_urls"], optional: ["image_end"], refused: ["image_start", "audio_urls"] },
-};
-
-/** The seed's automatic selection; every other combination is refused. */
-const AUTO: Array<[Material[], Mode]> = [
-  [["image_start"], "first_frame"],
-  [["image_start", "audio_urls"], "first_frame"],
-  [["image_start", "image_end"], "first_last_frame"],
-  [["image_start", "image_end", "audio_urls"], "first_last_frame"],
-  [["video_urls"], "video_continuation"],
-  [["video_urls", "image_end"], "video_continuation"],
-];
+const MODE_TABLE = SEED_MODE_TABLE;
+const AUTO = SEED_AUTO_SELECTION;
 
 let sim: Simulator;
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEvolinkProvider, type EvolinkProviderOptions } from "../../server/provider/evolink.ts";
 import { MODEL_ID, ProviderError, type GenerationRequestBody } from "../../server/provider/types.ts";
 import { FAILED_TASK_CODES, FAILED_TASK_MESSAGES, startSimulator, type SimTaskObject, type Simulator } from "../../server/simulator/simulator.ts";
+import { providerError } from "../helpers/provider.ts";
 
 const API_KEY = "sim-faults-key-7c3a9e";
 const STEP_MS = 20;
@@ -36,14 +37,6 @@ const client = (extra: Partial<EvolinkProviderOptions> = {}) =>
     ...extra,
   });
 
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -8,11 +8,10 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../server/db/embedded.ts";
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from "../../server/db/embedded.ts";
 import { applyMigrations } from "../../server/db/migrate.ts";
 
 declare module "vitest" {
@@ -27,17 +26,6 @@ declare module "vitest" {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TEMPLATE_DB = "wan_template";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync(path.join(ROOT, "server/db/generated/client.ts"))) {

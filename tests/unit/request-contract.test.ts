@@ -6,6 +6,7 @@
  * reference, not computed with the module under test.
  */
 import { describe, expect, it } from "vitest";
+import { SEED_AUTO_SELECTION, SEED_MODE_TABLE } from "../fixtures/seed-contract.ts";
 import { fieldErrorsOf, type FieldErrors } from "@/server/errors.ts";
 import { checkGenerationRequest } from "@/server/simulator/contract.ts";
 import {
@@ -44,21 +45,8 @@ function parse(input: unknown, s = schema) {
 }
 
 // The seed reference's table, restated.
-const TABLE: Record<GenerationModeName, { required: MaterialName[]; optional: MaterialName[]; refused: MaterialName[] }> = {
-  first_frame: { required: ["image_start"], optional: ["audio_urls"], refused: ["image_end", "video_urls"] },
-  first_last_frame: { required: ["image_start", "image_end"], optional: ["audio_urls"], refused: ["video_urls"] },
-  video_continuation: { required: ["video_urls"], optional: ["image_end"], refused: ["image_start", "audio_urls"] },
-};
-
-// The six combinations the provider selects a mode for when generation_mode is omitted.
-const AUTO: Array<[MaterialName[], GenerationModeName]> = [
-  [["image_start"], "first_frame"],
-  [["image_start", "audio_urls"], "first_frame"],
-  [["image_start", "image_end"], "first_last_frame"],
-  [["image_start", "image_end", "audio_urls"], "first_last_frame"],
-  [["video_urls"], "video_continuation"],
-  [["video_urls", "image_end"], "video_continuation"],
-];
+const TABLE = SEED_MODE_TABLE;
+const AUTO = SEED_AUTO_SELECTION;
 
 const key = (ms: readonly MaterialName[]) => [...ms].sort().join("+") || "(none)";
 const SUBSETS: MaterialName[][] = Array.from({ length: 16 }, (_, bits) => MATERIALS.filter((_, i) => bits & (1 << i)));
