@@ -27,10 +27,16 @@ export interface EmbeddedOptions {
 }
 
 const USER = "postgres";
+export const EMBEDDED_DATABASE = "wan_portal";
+
+/** The URL of a database on the embedded server (which must be running). */
+export function embeddedDatabaseUrl(opts: { port: number; password: string; database?: string }): string {
+  return `postgresql://${USER}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database ?? EMBEDDED_DATABASE}`;
+}
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
-  const database = opts.database ?? "wan_portal";
+  const database = opts.database ?? EMBEDDED_DATABASE;
   const log = opts.log ?? (() => {});
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -57,8 +63,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
         `Is another server using that port, or another portal using that folder? ${err ?? ""}`,
     );
   }
-  const urlFor = (db: string) =>
-    `postgresql://${USER}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${db}`;
+  const urlFor = (db: string) => embeddedDatabaseUrl({ port: opts.port, password: opts.password, database: db });
   await ensureDatabase(urlFor("postgres"), database);
   return {
     url: urlFor(database),
