@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { loadConfig, loadRuntimeConfig, type Config } from "../config.ts";
@@ -79,8 +80,9 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
       ...providerEnv,
     } as NodeJS.ProcessEnv;
     const nextBin = createRequire(path.join(cwd, "package.json")).resolve("next/dist/bin/next");
-    if (!existsSync(path.join(cwd, ".next", "BUILD_ID"))) {
-      log("No production build yet: running `next build` (once; `npm run build` after updating the code)…");
+    const stale = await buildIsStale(cwd);
+    if (stale) {
+      log(`${stale}: running \`next build\`…`);
       await run(spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: "inherit" }));
     }
     const web = spawn(process.execPath, [nextBin, "start", "-p", String(config.port), "-H", config.host], {
@@ -115,6 +117,27 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     await stop();
     throw err;
   }
+}
+
+/** Sources whose change calls for a new production build. */
+const BUILD_INPUTS = ["app", "server", "next.config.mjs", "package-lock.json", "tsconfig.json"];
+const NOT_BUILD_INPUTS = new Set(["generated", "node_modules"]);
+
+/** Why the production build must be (re)made, or null when it is current. */
+export async function buildIsStale(cwd: string): Promise<string | null> {
+  const buildId = path.join(cwd, ".next", "BUILD_ID");
+  if (!existsSync(buildId)) return "No production build yet";
+  const builtAt = (await stat(buildId)).mtimeMs;
+  const newest = async (p: string): Promise<number> => {
+    const info = await stat(p).catch(() => null);
+    if (!info) return 0;
+    if (!info.isDirectory()) return info.mtimeMs;
+    const entries = await readdir(p, { withFileTypes: true });
+    const times = await Promise.all(entries.filter((e) => !NOT_BUILD_INPUTS.has(e.name)).map((e) => newest(path.join(p, e.name))));
+    return Math.max(0, ...times);
+  };
+  const changed = Math.max(...(await Promise.all(BUILD_INPUTS.map((p) => newest(path.join(cwd, p))))));
+  return changed > builtAt ? "The code changed since the last build" : null;
 }
 
 function run(child: ChildProcess): Promise<void> {
