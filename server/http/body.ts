@@ -1,0 +1,41 @@
+/**
+ * Reading a request body with a size bound that holds before and while
+ * reading: a declared Content-Length over the bound is refused without
+ * reading anything, and a body without one (chunked) is counted as it
+ * streams in and abandoned as soon as it passes the bound.
+ */
+import { AppError } from "../errors.ts";
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The request is larger than ${maxBytes} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** A multipart or urlencoded form, at most `maxBytes` long. Throws BodyTooLargeError, or AppError("BAD_REQUEST") when it is not a form. */
+export async function readFormDataWithin(req: Request, maxBytes: number): Promise<FormData> {
+  const declared = Number(req.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  const contentType = req.headers.get("content-type") ?? "";
+  if (!req.body || !/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)) {
+    throw new AppError("BAD_REQUEST", "Send the file as multipart/form-data");
+  }
+  let total = 0;
+  const counted = req.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total > maxBytes) controller.error(new BodyTooLargeError(maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  try {
+    // The platform's own multipart parser, fed through the counter.
+    return await new Response(counted, { headers: { "Content-Type": contentType } }).formData();
+  } catch (err) {
+    if (total > maxBytes) throw new BodyTooLargeError(maxBytes);
+    throw new AppError("BAD_REQUEST", `The form could not be read: ${(err as Error).message}`);
+  }
+}
