@@ -20,6 +20,8 @@ import {
   type MaterialName,
   type Quality,
 } from "@/server/tasks/request-schema.ts";
+import type { UploadAvailability } from "@/server/uploads/availability.ts";
+import { UploadButton } from "./upload-button.tsx";
 
 interface Props {
   allowLoopbackHttp: boolean;
@@ -27,6 +29,8 @@ interface Props {
   /** A clip the local simulator serves, offered for video_continuation. */
   sampleClipUrl?: string;
   prices: PriceTable;
+  /** Whether the provider could fetch an uploaded file's link (server/uploads/availability.ts). */
+  uploads: UploadAvailability;
 }
 
 const MODE_LABELS: Record<GenerationModeName, string> = {
@@ -71,7 +75,7 @@ function newRequestId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, prices }: Props) {
+export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, prices, uploads }: Props) {
   const trpc = useTRPC();
   const router = useRouter();
   const schema = useMemo(() => createGenerationInputSchema({ allowLoopbackHttp }), [allowLoopbackHttp]);
@@ -90,6 +94,8 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
+  /** Uploads in flight: the form is not sent while a field is still waiting for its link. */
+  const [uploading, setUploading] = useState(0);
   const create = useMutation(trpc.tasks.create.mutationOptions());
   // Idempotency key: a double click or a retried request makes one task, not two.
   const [clientRequestId, setClientRequestId] = useState(newRequestId);
@@ -184,17 +190,32 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
       )}
     </div>
   );
-  const urlInput = (name: string, value: string, onChange: (v: string) => void, placeholder: string) => (
-    <input
-      id={`f-${name}`}
-      name={name}
-      type="url"
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      placeholder={placeholder}
-      aria-invalid={errorsFor(name).length > 0 || undefined}
-      aria-describedby={describedBy(name, true)}
-    />
+  /** A media URL field, with "Upload…" beside it: an uploaded file's link fills the field. */
+  const urlInput = (name: MaterialName, value: string, onChange: (v: string) => void, placeholder: string) => (
+    <div style={{ display: "flex", gap: 8 }}>
+      <input
+        id={`f-${name}`}
+        name={name}
+        type="url"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={placeholder}
+        aria-invalid={errorsFor(name).length > 0 || undefined}
+        aria-describedby={describedBy(name, true)}
+        style={{ flex: 1, minWidth: 0 }}
+      />
+      <UploadButton
+        field={name}
+        unavailable={uploads.enabled ? undefined : uploads.reason}
+        unavailableNoteId="uploads-unavailable"
+        onBusy={(busy) => {
+          setUploading((n) => n + (busy ? 1 : -1));
+          if (busy) setServerErrors(({ [name]: _stale, ...rest }) => rest);
+        }}
+        onUploaded={onChange}
+        onRefused={(messages) => setServerErrors((e) => ({ ...e, [name]: messages }))}
+      />
+    </div>
   );
   const counter = (name: "prompt" | "negative_prompt", text: string, max: number, set: (v: string) => void) => {
     const count = charCount(text);
@@ -253,6 +274,11 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
           aria-describedby={describedBy("negative_prompt")}
         />,
         counter("negative_prompt", negativePrompt, LIMITS.negativePromptMaxChars, edit("negative_prompt", setNegativePrompt)),
+      )}
+      {!uploads.enabled && (
+        <p id="uploads-unavailable" className="muted small" style={{ margin: 0 }}>
+          {uploads.reason}
+        </p>
       )}
       {visible.has("image_start") &&
         field("image_start", "First frame image URL", urlInput("image_start", imageStart, edit("image_start", setImageStart), "https://example.com/first-frame.png"), imageHint)}
@@ -349,7 +375,7 @@ export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, 
           {m}
         </p>
       ))}
-      <button type="submit" disabled={create.isPending}>
+      <button type="submit" disabled={create.isPending || uploading > 0}>
         {create.isPending ? "Submitting…" : "Generate video"}
       </button>
     </form>

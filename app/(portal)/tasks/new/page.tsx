@@ -1,4 +1,5 @@
 import { getServices } from "@/server/services.ts";
+import { uploadAvailability } from "@/server/uploads/availability.ts";
 import { NewTaskForm } from "./new-task-form.tsx";
 
 export const dynamic = "force-dynamic";
@@ -19,6 +20,7 @@ export default function NewTaskPage() {
         sampleImageUrl={simulator ? `${config.provider.baseUrl}/samples/first-frame.png` : undefined}
         sampleClipUrl={simulator ? `${config.provider.baseUrl}/files/sample.mp4` : undefined}
         prices={config.prices}
+        uploads={uploadAvailability({ publicBaseUrl: config.publicBaseUrl, simulator })}
       />
     </>
   );
