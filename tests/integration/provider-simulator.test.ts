@@ -174,9 +174,9 @@ describe("Evolink provider against the simulator", () => {
   });
 
   it("maps a closed port to network", async () => {
-    const { url, server } = await listen(() => {});
-    await new Promise((r) => server.close(r));
-    const offline = createEvolinkProvider({ baseUrl: url, apiKey: API_KEY, timeoutMs: 2_000, retry: FAST_RETRY });
+    // Port 2 on loopback: nothing listens there, no test server can be given it (only
+    // ephemeral ports are), and fetch does not block it (unlike port 1).
+    const offline = createEvolinkProvider({ baseUrl: "http://127.0.0.1:2", apiKey: API_KEY, timeoutMs: 2_000, retry: FAST_RETRY });
     const err = await providerError(offline.getTask("task-unified-1-abcdefgh"));
     expect(err.kind).toBe("network");
     expect(err.retryable).toBe(true);

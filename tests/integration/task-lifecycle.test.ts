@@ -337,6 +337,7 @@ describe("archiving results", () => {
     expect((await new Response(part.body).arrayBuffer()).byteLength).toBe(100);
     expect(part.range).toEqual({ start: 0, end: 99 });
     await expect(openTaskVideo(portal.services, other, task.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(openTaskVideo(portal.services, owner, task.id, { start: sample.length })).rejects.toMatchObject({ name: "RangeNotSatisfiableError", size: sample.length });
     expect(await archiveResult(deps, task.id)).toBe("skipped");
   });
 

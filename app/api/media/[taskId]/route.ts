@@ -1,6 +1,6 @@
 import { auth } from "@/server/auth/auth.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
-import { parseRange, rangeNotSatisfiable, storedObjectResponse } from "@/server/http/range.ts";
+import { parseRange, rangeNotSatisfiable, RangeNotSatisfiableError, storedObjectResponse } from "@/server/http/range.ts";
 import { getServices } from "@/server/services.ts";
 import { openTaskVideo } from "@/server/storage/archive.ts";
 import { getSessionUser } from "@/server/users/users.ts";
@@ -21,6 +21,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ taskId: string 
     return storedObjectResponse(video, { "Cache-Control": "private, max-age=3600" });
   } catch (err) {
     if (err instanceof AppError) return new Response(err.message, { status: httpStatusOf[err.code] });
+    if (err instanceof RangeNotSatisfiableError) return rangeNotSatisfiable(err.size);
     throw err;
   }
 }
