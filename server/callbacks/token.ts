@@ -3,21 +3,14 @@
  * callback URL carries an unguessable token, HMAC-SHA256(task id) under a key
  * derived from the server secret, compared in constant time.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
-
-function callbackKey(serverSecret: string): Buffer {
-  return createHmac("sha256", serverSecret).update("wan-portal/callback-token/v1").digest();
-}
+import { signToken, verifyToken } from "../security/signed-token.ts";
 
 export function callbackToken(serverSecret: string, taskId: string): string {
-  return createHmac("sha256", callbackKey(serverSecret)).update(taskId).digest("base64url");
+  return signToken(serverSecret, "callback-token", taskId);
 }
 
 export function isValidCallbackToken(serverSecret: string, taskId: string, token: string | null | undefined): boolean {
-  if (!token) return false;
-  const expected = Buffer.from(callbackToken(serverSecret, taskId));
-  const given = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return verifyToken(serverSecret, "callback-token", taskId, token);
 }
 
 /**

@@ -1,14 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN } from "./fixtures.ts";
+import { E2E_ADMIN, signIn } from "./fixtures.ts";
 
-async function signIn(page: Page) {
-  await page.goto("/tasks");
-  await expect(page).toHaveURL(/\/signin/);
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
-}
 
 test("a wrong password is refused with a message", async ({ page }) => {
   await page.goto("/signin");

@@ -1,17 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN } from "./fixtures.ts";
+import { openNewTaskForm } from "./fixtures.ts";
 
-async function openNewTaskForm(page: Page) {
-  await page.goto("/tasks/new");
-  if (/\/signin/.test(page.url())) {
-    await page.getByLabel("Email").fill(E2E_ADMIN.email);
-    await page.getByLabel("Password").fill(E2E_ADMIN.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
-    await page.getByRole("link", { name: "New video" }).click();
-  }
-  await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
-}
 
 /** Records calls to tasks.create, to prove that nothing was submitted. */
 function watchSubmissions(page: Page): string[] {

@@ -1,20 +1,9 @@
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN } from "./fixtures.ts";
+import { openNewTaskForm } from "./fixtures.ts";
 
 const media = (name: string) => path.resolve(import.meta.dirname, "../fixtures/media", name);
 
-async function openNewTaskForm(page: Page) {
-  await page.goto("/tasks/new");
-  if (/\/signin/.test(page.url())) {
-    await page.getByLabel("Email").fill(E2E_ADMIN.email);
-    await page.getByLabel("Password").fill(E2E_ADMIN.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
-    await page.getByRole("link", { name: "New video" }).click();
-  }
-  await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
-}
 
 /** Clicks the field's "Upload…" button and picks `file` in the file chooser, as a person would. */
 async function uploadFor(page: Page, field: string, file: string) {
