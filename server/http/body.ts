@@ -13,29 +13,48 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** A multipart or urlencoded form, at most `maxBytes` long. Throws BodyTooLargeError, or AppError("BAD_REQUEST") when it is not a form. */
-export async function readFormDataWithin(req: Request, maxBytes: number): Promise<FormData> {
+/** The body as a stream that errors with BodyTooLargeError past `maxBytes`; refuses a larger Content-Length at once. */
+function boundedBody(req: Request, maxBytes: number): { stream: ReadableStream<Uint8Array> | null; tooLarge: () => boolean } {
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  let total = 0;
+  const stream =
+    req.body?.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          total += chunk.byteLength;
+          if (total > maxBytes) controller.error(new BodyTooLargeError(maxBytes));
+          else controller.enqueue(chunk);
+        },
+      }),
+    ) ?? null;
+  return { stream, tooLarge: () => total > maxBytes };
+}
+
+/** A multipart or urlencoded form, at most `maxBytes` long. Throws BodyTooLargeError, or AppError("BAD_REQUEST") when it is not a form. */
+export async function readFormDataWithin(req: Request, maxBytes: number): Promise<FormData> {
   const contentType = req.headers.get("content-type") ?? "";
-  if (!req.body || !/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)) {
+  const body = boundedBody(req, maxBytes);
+  if (!body.stream || !/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)) {
     throw new AppError("BAD_REQUEST", "Send the file as multipart/form-data");
   }
-  let total = 0;
-  const counted = req.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        total += chunk.byteLength;
-        if (total > maxBytes) controller.error(new BodyTooLargeError(maxBytes));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
   try {
     // The platform's own multipart parser, fed through the counter.
-    return await new Response(counted, { headers: { "Content-Type": contentType } }).formData();
+    return await new Response(body.stream, { headers: { "Content-Type": contentType } }).formData();
   } catch (err) {
-    if (total > maxBytes) throw new BodyTooLargeError(maxBytes);
+    if (body.tooLarge()) throw new BodyTooLargeError(maxBytes);
     throw new AppError("BAD_REQUEST", `The form could not be read: ${(err as Error).message}`);
+  }
+}
+
+/** The body as text, at most `maxBytes` long (throws BodyTooLargeError past it). */
+export async function readTextWithin(req: Request, maxBytes: number): Promise<string> {
+  const body = boundedBody(req, maxBytes);
+  if (!body.stream) return "";
+  try {
+    return await new Response(body.stream).text();
+  } catch (err) {
+    if (body.tooLarge()) throw new BodyTooLargeError(maxBytes);
+    throw err;
   }
 }
