@@ -52,5 +52,6 @@ test("sign in, generate a first_frame video, watch it complete, find it in histo
   await expect(row).toHaveCount(1);
   await expect(row.locator('[data-status="completed"]')).toBeVisible();
   await expect(row.getByTestId("billed")).toHaveText("5 s");
+  await expect(row.getByTestId("cost")).toHaveText("0.430 USD");
   await expect(row).toContainText("First frame");
 });

@@ -29,6 +29,7 @@ export function History() {
           <th>Mode</th>
           <th>Status</th>
           <th>Billed</th>
+          <th>Cost</th>
         </tr>
       </thead>
       <tbody>
@@ -43,6 +44,7 @@ export function History() {
               <StatusBadge status={t.status} />
             </td>
             <td data-testid="billed">{billedLabel(t)}</td>
+            <td data-testid="cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
           </tr>
         ))}
       </tbody>
