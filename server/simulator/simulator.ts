@@ -239,12 +239,19 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (closed) return false;
       const record: CallbackAttempt = { at: Date.now(), kind, taskStatus: body.status, copy, attempt };
       sim.callbackAttempts.push(record);
+      // A plain controller and timer rather than AbortSignal.any([AbortSignal.timeout(…), …]):
+      // on Node 20 the timeout signal inside AbortSignal.any can be garbage-collected
+      // before it fires, leaving the request hanging for ever.
+      const attemptAbort = new AbortController();
+      const timer = setTimeout(() => attemptAbort.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), callbackTimeoutMs);
+      const onShutdown = () => attemptAbort.abort(shutdown.signal.reason);
+      shutdown.signal.addEventListener("abort", onShutdown, { once: true });
       try {
         const res = await fetch(url, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: payload,
-          signal: AbortSignal.any([AbortSignal.timeout(callbackTimeoutMs), shutdown.signal]),
+          signal: attemptAbort.signal,
         });
         record.status = res.status;
         await res.body?.cancel();
@@ -255,6 +262,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       } catch (err) {
         if (closed) return false; // aborted by close(): nothing to report
         record.error = describeFetchError(err);
+      } finally {
+        clearTimeout(timer);
+        shutdown.signal.removeEventListener("abort", onShutdown);
       }
       const delay = callbackRetryDelaysMs[attempt];
       log(`callback ${sim.task.id} attempt ${attempt + 1} failed (${record.error ?? `HTTP ${record.status}`})${delay !== undefined ? `; retrying in ${delay} ms` : "; giving up"}`);
