@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import { defineConfig } from "@playwright/test";
 import { E2E_ADMIN } from "./tests/e2e/fixtures.ts";
 
@@ -5,6 +7,9 @@ import { E2E_ADMIN } from "./tests/e2e/fixtures.ts";
 // embedded defaults, in a fresh data folder, against the provider simulator.
 const PORT = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://localhost:${PORT}`;
+// A fresh data folder under the system temp folder (as root, the embedded
+// PostgreSQL runs as `postgres`, which may not be able to enter the checkout).
+const DATA_DIR = path.join(os.tmpdir(), `wan-e2e-${PORT}`);
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -22,14 +27,14 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node -e "require('fs').rmSync('.data/e2e',{recursive:true,force:true})" && npx tsx scripts/start.ts`,
+    command: `node -e "require('fs').rmSync(process.env.DATA_DIR,{recursive:true,force:true})" && npx tsx scripts/start.ts`,
     url: `http://127.0.0.1:${PORT}/api/health`,
     timeout: 240_000,
     reuseExistingServer: false,
     gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     stdout: "pipe",
     env: {
-      DATA_DIR: ".data/e2e",
+      DATA_DIR,
       HOST: "127.0.0.1",
       PORT: String(PORT),
       PUBLIC_BASE_URL: baseURL,

@@ -5,7 +5,7 @@
  * (git HEAD) to the working-tree one; from an empty database when no
  * migration exists yet. Offline: diffs through Prisma 6's WebAssembly engine
  * (scripts/lib/schema-diff.ts), which needs a live PostgreSQL: DATABASE_URL
- * when set, else a throwaway embedded one under .data/tmp-pg-<random>.
+ * when set, else a throwaway embedded one under <tmp>/wan-diff-pg-<random>.
  *
  * Workflow: edit schema.prisma, run this, review the SQL, commit the schema
  * and the migration together (the next diff starts from the committed schema).
@@ -14,6 +14,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, startEmbeddedPostgres } from "../server/db/embedded.ts";
@@ -74,7 +75,7 @@ const to = await readFile(path.join(ROOT, SCHEMA), "utf8");
 
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.DATABASE_URL) return fn(process.env.DATABASE_URL);
-  const dataDir = path.join(ROOT, ".data", `tmp-pg-${randomBytes(4).toString("hex")}`);
+  const dataDir = path.join(os.tmpdir(), `wan-diff-pg-${randomBytes(4).toString("hex")}`);
   console.log("DATABASE_URL is not set; starting a throwaway embedded PostgreSQL for the diff…");
   try {
     const pg = await startEmbeddedPostgres({

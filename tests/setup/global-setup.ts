@@ -1,6 +1,6 @@
 /**
  * Vitest globalSetup: ONE embedded PostgreSQL for the whole run, in a fresh
- * data folder (.data/test-pg-<pid>-<random>, removed at teardown) on a free
+ * data folder (<tmp>/wan-test-pg-<pid>-<random>, removed at teardown) on a free
  * port. Migrations are applied once to the template database `wan_template`;
  * tests clone it per file with `CREATE DATABASE … TEMPLATE` (tests/helpers/db.ts).
  */
@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
@@ -36,7 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (res.status !== 0) throw new Error(`node scripts/prisma-generate.mjs failed (exit ${res.status})`);
   }
 
-  const dataDir = path.join(ROOT, ".data", `test-pg-${process.pid}-${randomBytes(4).toString("hex")}`);
+  // Under the system temp folder, not the checkout: as root, PostgreSQL runs as
+  // the `postgres` user, which may not be able to enter the checkout's parents.
+  const dataDir = path.join(os.tmpdir(), `wan-test-pg-${process.pid}-${randomBytes(4).toString("hex")}`);
   const logs: string[] = [];
   let server: EmbeddedDatabase | undefined;
   const teardown = async () => {
