@@ -183,6 +183,30 @@ describe("with callbacks", () => {
     await expectFinal(portal, task.id, "failed", 0);
   });
 
+  it("answers in time when the provider cannot confirm, and hands the task to the reconciler", async () => {
+    const task = await createTask(portal.services.taskDeps, user, input("slow confirmation"));
+    portal.simulator.faults.http({ endpoint: "query", hang: true, count: 1000 });
+    try {
+      const started = Date.now();
+      const result = await handleProviderCallback(
+        { db: portal.services.db, provider: portal.services.provider, serverSecret: TEST_SECRET, confirmTimeoutMs: 300 },
+        { taskId: task.id, token: callbackToken(TEST_SECRET, task.id), rawBody: JSON.stringify({ id: task.providerTaskId, status: "completed", progress: 100 }) },
+      );
+      expect(result.outcome).toBe("deferred");
+      expect(Date.now() - started).toBeLessThan(3000); // the provider waits 10 s for our answer
+      const row = await portal.services.db.task.findUniqueOrThrow({ where: { id: task.id } });
+      expect(row.status).not.toBe("completed"); // nothing recorded on the body's word
+      expect(row.nextPollAt!.getTime()).toBeLessThanOrEqual(Date.now()); // due for a poll now
+      const events = await portal.services.db.callbackEvent.findMany({ where: { taskId: task.id, outcome: "deferred" } });
+      expect(events).toHaveLength(1);
+    } finally {
+      portal.simulator.faults.clear();
+    }
+    // The simulator's own callback was deferred the same way; the reconciler finishes the task.
+    await reconcileUntilEnded({ taskDeps: portal.services.taskDeps, policy }, task.id);
+    await expectFinal(portal, task.id, "completed", 5);
+  });
+
   it("creates one task for one idempotency key, even when the request comes twice at once", async () => {
     const key = "5b0c6a3e-2f7d-4c1e-9a55-0d3c1f1e2a77";
     const [a, b] = await Promise.all([
