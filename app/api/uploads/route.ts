@@ -1,11 +1,10 @@
-import { auth } from "@/server/auth/auth.ts";
+import { currentUser } from "@/server/auth/current-user.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
 import { BodyTooLargeError, readFormDataWithin } from "@/server/http/body.ts";
 import { formatBytes } from "@/server/media/rules.ts";
 import { getServices } from "@/server/services.ts";
 import { uploadAvailability } from "@/server/uploads/availability.ts";
 import { MAX_UPLOAD_REQUEST_BYTES, saveUpload, uploadInputOf } from "@/server/uploads/uploads.ts";
-import { getSessionUser } from "@/server/users/users.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -16,8 +15,7 @@ export const dynamic = "force-dynamic";
 export async function POST(req: Request) {
   const services = getServices();
   const { config } = services;
-  const sessionUserId = (await auth())?.user?.id;
-  const user = sessionUserId ? await getSessionUser(services.db, sessionUserId) : null;
+  const user = await currentUser(services);
   if (!user) return Response.json({ error: "Sign in to upload files", fieldErrors: {} }, { status: 401 });
   // A link the provider could not fetch would only fail later, after the form is sent.
   const availability = uploadAvailability({ publicBaseUrl: config.publicBaseUrl, simulator: config.provider.simulator });

@@ -1,9 +1,8 @@
-import { auth } from "@/server/auth/auth.ts";
+import { currentUser } from "@/server/auth/current-user.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
 import { parseRange, rangeNotSatisfiable, RangeNotSatisfiableError, storedObjectResponse } from "@/server/http/range.ts";
 import { getServices } from "@/server/services.ts";
 import { openTaskVideo } from "@/server/storage/archive.ts";
-import { getSessionUser } from "@/server/users/users.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -11,8 +10,7 @@ export const dynamic = "force-dynamic";
 export async function GET(req: Request, ctx: { params: Promise<{ taskId: string }> }) {
   const { taskId } = await ctx.params;
   const services = getServices();
-  const sessionUserId = (await auth())?.user?.id;
-  const user = sessionUserId ? await getSessionUser(services.db, sessionUserId) : null;
+  const user = await currentUser(services);
   if (!user) return new Response("Sign in to watch this video", { status: 401 });
   const range = parseRange(req.headers.get("range"));
   if (range === "invalid") return rangeNotSatisfiable();
