@@ -15,7 +15,12 @@ export function billedSecondsFor(task: { mode: GenerationModeName; durationSecon
   return task.durationSeconds;
 }
 
-/** Cost in the configured currency, rounded to 1/1000 of the unit. */
+/** Cost of `seconds` at `pricePerSecond`, rounded to the 6 decimals the database keeps. */
+export function costAt(pricePerSecond: number, seconds: number): number {
+  return Math.round(pricePerSecond * seconds * 1e6) / 1e6;
+}
+
+/** Cost in the configured currency of `seconds` at the price for `quality`. */
 export function costFor(prices: PriceTable, quality: Quality, seconds: number): number {
-  return Math.round(prices.perSecond[quality] * seconds * 1000) / 1000;
+  return costAt(prices.perSecond[quality], seconds);
 }

@@ -10,6 +10,7 @@
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
+import { NOT_ENDED } from "../tasks/status.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
 import { isValidCallbackToken } from "./token.ts";
 
@@ -64,7 +65,7 @@ export async function handleProviderCallback(
     confirmed = await withTimeout(deps.provider.getTask(body.id), deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS);
   } catch (err) {
     // Could not confirm now: let the reconciler ask at once instead of waiting for its next turn.
-    await db.task.updateMany({ where: { id: task.id, status: { notIn: ["completed", "failed"] } }, data: { nextPollAt: new Date() } });
+    await db.task.updateMany({ where: { id: task.id, status: NOT_ENDED }, data: { nextPollAt: new Date() } });
     await log({ taskId: task.id, outcome: "deferred", reportedStatus: body.status, detail: `confirmation failed: ${(err as Error).message}` });
     return { outcome: "deferred" };
   }

@@ -7,7 +7,8 @@
 import type { Db, Task } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError } from "../provider/types.ts";
-import { applyProviderTask, failTask, isTerminal, submitTask, type TaskDeps } from "./tasks.ts";
+import { isTerminal, NOT_ENDED } from "./status.ts";
+import { applyProviderTask, failTask, submitTask, type TaskDeps } from "./tasks.ts";
 
 export interface ReconcilePolicy {
   pollIntervalSeconds: number;
@@ -60,7 +61,7 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
   if (task.nextPollAt && task.nextPollAt > now) return "not_due";
   const later = (seconds: number, extra: { lastPolledAt?: Date; pollFailures?: number } = {}) =>
     db.task.updateMany({
-      where: { id: task.id, status: { notIn: ["completed", "failed"] } },
+      where: { id: task.id, status: NOT_ENDED },
       data: { nextPollAt: new Date(now.getTime() + seconds * 1000), ...extra },
     });
 

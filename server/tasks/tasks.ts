@@ -3,7 +3,7 @@
  * a state reported by the provider (callback or poll) monotonically.
  */
 import { randomUUID } from "node:crypto";
-import { billedSecondsFor, costFor, type PriceTable } from "../billing/billing.ts";
+import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
 import { callbackUrlFor } from "../callbacks/token.ts";
 import type { Db, Task, TaskStatus } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -11,6 +11,7 @@ import { ProviderError, type GenerationRequestBody, type ProviderTask, type Vide
 import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "./request-schema.ts";
+import { isTerminal, NOT_ENDED, STATUS_RANK } from "./status.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -26,13 +27,6 @@ export interface TaskDeps {
   afterProviderAnswer?: (answer: ProviderTask) => void | Promise<void>;
 }
 
-const TERMINAL: readonly TaskStatus[] = ["completed", "failed"];
-const RANK: Record<TaskStatus, number> = { submitting: 0, pending: 1, processing: 2, completed: 3, failed: 3 };
-
-export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL.includes(status);
-}
-
 export interface CreateTaskOptions {
   /** Idempotency key from the form: the same key returns the same task. */
   clientRequestId?: string;
@@ -44,8 +38,10 @@ export interface CreateTaskOptions {
  * task we do not know about. The same clientRequestId never creates two tasks.
  */
 export async function createTask(deps: TaskDeps, user: SessionUser, input: GenerationInput, opts: CreateTaskOptions = {}): Promise<Task> {
+  const sameRequest = (clientRequestId: string) =>
+    deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId } } });
   if (opts.clientRequestId) {
-    const existing = await deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId: opts.clientRequestId } } });
+    const existing = await sameRequest(opts.clientRequestId);
     if (existing) return existing;
   }
   // The media rules, checked on the files themselves where the portal can fetch them.
@@ -71,14 +67,15 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         inputClipSeconds: media.facts.inputClipSeconds ?? null,
         pricePerSecond,
         currency: deps.prices.currency,
-        estimatedCost: costFor(deps.prices, input.quality, input.duration),
+        estimatedCost: costAt(pricePerSecond, input.duration),
         status: "submitting",
       },
     });
   } catch (err) {
     // A concurrent request with the same key won the insert: answer with its task.
     if (opts.clientRequestId && (err as { code?: string }).code === "P2002") {
-      return deps.db.task.findUniqueOrThrow({ where: { userId_clientRequestId: { userId: user.id, clientRequestId: opts.clientRequestId } } });
+      const winner = await sameRequest(opts.clientRequestId);
+      if (winner) return winner;
     }
     throw err;
   }
@@ -102,7 +99,8 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   try {
     answer = await deps.provider.createGeneration(task.request as unknown as GenerationRequestBody, { idempotencyKey: id });
   } catch (err) {
-    if (err instanceof ProviderError && !outcomeUnknown(err)) {
+    // outcomeUnknown: the request may have reached the provider (502, timeout, cut connection, unreadable answer).
+    if (err instanceof ProviderError && !err.outcomeUnknown) {
       // The provider refused the request: nothing was started, nothing is billed.
       await finishTask(deps.db, task, {
         status: "failed",
@@ -136,11 +134,6 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   const stored = await deps.db.task.findUniqueOrThrow({ where: { id } });
   await applyProviderTask(deps.db, stored, answer);
   return deps.db.task.findUniqueOrThrow({ where: { id } });
-}
-
-/** The request may have reached the provider (502, timeout, cut connection, unreadable answer). */
-function outcomeUnknown(err: ProviderError): boolean {
-  return err.outcomeUnknown;
 }
 
 function toAppError(err: ProviderError): AppError {
@@ -177,7 +170,7 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
   const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
   return db.$transaction(async (tx) => {
     const { count } = await tx.task.updateMany({
-      where: { id: task.id, status: { notIn: [...TERMINAL] } },
+      where: { id: task.id, status: NOT_ENDED },
       data: {
         status: final.status,
         progress: final.progress,
@@ -191,7 +184,6 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
       },
     });
     if (count !== 1) return false;
-    const pricePerSecond = Number(task.pricePerSecond);
     await tx.billingRecord.create({
       data: {
         taskId: task.id,
@@ -200,7 +192,7 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
         quality: task.quality,
         pricePerSecond: task.pricePerSecond,
         currency: task.currency,
-        cost: Math.round(pricePerSecond * billedSeconds * 1e6) / 1e6,
+        cost: costAt(Number(task.pricePerSecond), billedSeconds),
         usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
       },
     });
@@ -222,8 +214,8 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
   if (isTerminal(task.status)) return false;
   const status: TaskStatus = reported.status;
   const progress = Math.round(reported.progress);
-  if (RANK[status] < RANK[task.status]) return false;
-  if (RANK[status] === RANK[task.status] && progress <= task.progress) return false;
+  if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
+  if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
 
   if (status === "completed" || status === "failed") {
     return finishTask(db, task, {
@@ -236,7 +228,7 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
     });
   }
   const { count } = await db.task.updateMany({
-    where: { id: task.id, status: { notIn: [...TERMINAL] }, progress: status === task.status ? { lt: progress } : undefined },
+    where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
     data: { status, progress },
   });
   return count === 1;
@@ -285,7 +277,7 @@ export function toTaskView(t: Task): TaskView {
     quality: t.quality,
     currency: t.currency,
     estimatedCost: Number(t.estimatedCost),
-    cost: t.billedSeconds === null ? null : Math.round(Number(t.pricePerSecond) * t.billedSeconds * 1000) / 1000,
+    cost: t.billedSeconds === null ? null : costAt(Number(t.pricePerSecond), t.billedSeconds),
     archiveStatus: t.archiveStatus,
     archiveError: t.archiveError,
     videoUrl: t.archiveStatus === "archived" ? `/api/media/${t.id}` : (t.resultUrls[0] ?? null),

@@ -3,12 +3,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
+import { isTerminal } from "@/server/tasks/status.ts";
 
 export function History() {
   const trpc = useTRPC();
   const { data: tasks, error, isLoading } = useQuery(
     trpc.tasks.mine.queryOptions(undefined, {
-      refetchInterval: (q) => (q.state.data?.some((t) => t.status !== "completed" && t.status !== "failed") ? 3000 : false),
+      refetchInterval: (q) => (q.state.data?.some((t) => !isTerminal(t.status)) ? 3000 : false),
     }),
   );
   if (isLoading) return <p className="muted">Loading…</p>;

@@ -3,8 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
-
-const ACTIVE = new Set(["submitting", "pending", "processing"]);
+import { isTerminal } from "@/server/tasks/status.ts";
 
 function archiveLabel(status: string, error: string | null): string {
   if (status === "archived") return "Saved in the portal";
@@ -51,7 +50,7 @@ export function TaskDetail({ id }: { id: string }) {
       // Poll while the task runs; stop once it has ended.
       {
         refetchInterval: (q) =>
-          q.state.data && !ACTIVE.has(q.state.data.status) && q.state.data.archiveStatus !== "pending" ? false : 1500,
+          q.state.data && isTerminal(q.state.data.status) && q.state.data.archiveStatus !== "pending" ? false : 1500,
       },
     ),
   );
@@ -67,7 +66,7 @@ export function TaskDetail({ id }: { id: string }) {
         Task <StatusBadge status={task.status} />
       </h1>
       <p className="prompt">{task.prompt}</p>
-      {ACTIVE.has(task.status) && (
+      {!isTerminal(task.status) && (
         <div className="progress" role="progressbar" aria-valuenow={task.progress} aria-valuemin={0} aria-valuemax={100}>
           <div className="progress-bar" style={{ width: `${task.progress}%` }} />
           <span>{task.progress}%</span>
