@@ -27,7 +27,7 @@ export function isSatisfiable(range: ByteRange | undefined, size: number): boole
   return range === undefined || range.start < size;
 }
 
-/** Thrown by a domain function asked for a range past the end of its file. */
+/** Thrown by storage asked for a range that starts past the end of its object. */
 export class RangeNotSatisfiableError extends Error {
   constructor(readonly size: number) {
     super(`The range starts past the end of the file (${size} bytes)`);

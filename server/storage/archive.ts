@@ -4,7 +4,7 @@
  */
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import { isSatisfiable, RangeNotSatisfiableError } from "../http/range.ts";
+import type { ByteRange } from "../http/range.ts";
 import type { SessionUser } from "../users/users.ts";
 import type { ObjectStorage, StoredObject } from "./storage.ts";
 
@@ -63,14 +63,11 @@ export async function openTaskVideo(
   deps: { db: Db; storage: ObjectStorage },
   user: SessionUser,
   taskId: string,
-  range?: { start: number; end?: number },
+  range?: ByteRange,
 ): Promise<StoredObject> {
   const task = await deps.db.task.findUnique({ where: { id: taskId } });
   if (!task || (task.userId !== user.id && user.role !== "admin")) throw new AppError("NOT_FOUND", "No such video");
   if (task.archiveStatus !== "archived" || !task.archiveKey) throw new AppError("NOT_FOUND", "This video has not been copied to the portal yet");
-  const size = await deps.storage.size(task.archiveKey);
-  if (size === null) throw new AppError("NOT_FOUND", "The archived file is missing from storage");
-  if (!isSatisfiable(range, size)) throw new RangeNotSatisfiableError(size);
   const object = await deps.storage.get(task.archiveKey, range);
   if (!object) throw new AppError("NOT_FOUND", "The archived file is missing from storage");
   return object;

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
+import { isSatisfiable, RangeNotSatisfiableError, type ByteRange } from "../http/range.ts";
 
 export interface StoredObject {
   /** The bytes asked for (the whole object, or the range). */
@@ -21,9 +22,18 @@ export interface StoredObject {
 
 export interface ObjectStorage {
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, contentType: string): Promise<{ size: number }>;
-  /** null when there is no such object. `range` is inclusive, as in HTTP. */
-  get(key: string, range?: { start: number; end?: number }): Promise<StoredObject | null>;
+  /**
+   * null when there is no such object. `range` is inclusive, as in HTTP; one
+   * that starts past the end throws RangeNotSatisfiableError (HTTP 416).
+   */
+  get(key: string, range?: ByteRange): Promise<StoredObject | null>;
   size(key: string): Promise<number | null>;
+}
+
+/** The inclusive bytes to read of a `size`-byte object (all of it without a range). */
+function bytesToRead(range: ByteRange | undefined, size: number): { start: number; end: number } {
+  if (!isSatisfiable(range, size)) throw new RangeNotSatisfiableError(size);
+  return { start: range?.start ?? 0, end: Math.min(range?.end ?? size - 1, size - 1) };
 }
 
 function safeKey(key: string): string {
@@ -54,8 +64,7 @@ export function createLocalStorage(dir: string): ObjectStorage {
       const file = fileOf(key);
       const size = await this.size(key);
       if (size === null) return null;
-      const start = range?.start ?? 0;
-      const end = Math.min(range?.end ?? size - 1, size - 1);
+      const { start, end } = bytesToRead(range, size);
       const stream = createReadStream(file, { start, end });
       return {
         body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
@@ -91,8 +100,7 @@ export function createS3Storage(opts: Extract<Config["storage"], { kind: "s3" }>
     async get(key, range) {
       const size = await this.size(key);
       if (size === null) return null;
-      const start = range?.start ?? 0;
-      const end = Math.min(range?.end ?? size - 1, size - 1);
+      const { start, end } = bytesToRead(range, size);
       const res = await client.send(
         new GetObjectCommand({ Bucket: opts.bucket, Key: safeKey(key), Range: range ? `bytes=${start}-${end}` : undefined }),
       );

@@ -53,6 +53,7 @@ describe.each(["local", "s3"])("%s storage", (name) => {
     expect(await read(part!.body)).toEqual(bytes.slice(10, 20));
     const tail = await storage.get("results/a.mp4", { start: 990 });
     expect(await read(tail!.body)).toEqual(bytes.slice(990));
+    await expect(storage.get("results/a.mp4", { start: 1000 })).rejects.toMatchObject({ name: "RangeNotSatisfiableError", size: 1000 });
   });
 
   it("refuses keys that could escape the store", async () => {
