@@ -11,13 +11,11 @@
  * and the migration together (the next diff starts from the committed schema).
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startEmbeddedPostgres } from "../server/db/embedded.ts";
+import { startThrowawayPostgres } from "../server/db/embedded.ts";
 import { diffSchemas, isEmptyDiff } from "./lib/schema-diff.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,25 +70,14 @@ if (existing.length > 0) {
 }
 const to = await readFile(path.join(ROOT, SCHEMA), "utf8");
 
-
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.DATABASE_URL) return fn(process.env.DATABASE_URL);
-  const dataDir = path.join(os.tmpdir(), `wan-diff-pg-${randomBytes(4).toString("hex")}`);
   console.log("DATABASE_URL is not set; starting a throwaway embedded PostgreSQL for the diff…");
+  const pg = await startThrowawayPostgres({ name: "diff-pg", database: "postgres" });
   try {
-    const pg = await startEmbeddedPostgres({
-      dataDir,
-      port: await freePort(),
-      password: randomBytes(12).toString("hex"),
-      database: "postgres",
-    });
-    try {
-      return await fn(pg.urlFor("postgres"));
-    } finally {
-      await pg.stop();
-    }
+    return await fn(pg.urlFor("postgres"));
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await pg.stop();
   }
 }
 

