@@ -4,7 +4,7 @@
  * `duration` (input clip included); failed tasks are unbilled unless the
  * provider reports otherwise. Prices come from configuration.
  */
-import type { GenerationModeName, Quality } from "../tasks/request-schema.ts";
+import type { GenerationModeName, Quality } from "../generation/request-schema.ts";
 
 export type PriceTable = { currency: string; perSecond: Record<Quality, number> };
 

@@ -10,7 +10,7 @@
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
-import { NOT_ENDED } from "../tasks/status.ts";
+import { NOT_ENDED } from "../generation/status.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
 import { isValidCallbackToken } from "./token.ts";
 

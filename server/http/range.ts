@@ -4,13 +4,7 @@
  * One range per request, `bytes=start-` or `bytes=start-end`; anything else is
  * answered 416, which clients handle by asking for the whole file.
  */
-import type { StoredObject } from "../storage/storage.ts";
-
-/** Inclusive byte range, as in HTTP; no `end` means "to the end of the file". */
-export interface ByteRange {
-  start: number;
-  end?: number;
-}
+import type { ByteRange, StoredObject } from "../storage/storage.ts";
 
 /** The Range header: undefined when absent, "invalid" when we cannot serve it. */
 export function parseRange(header: string | null): ByteRange | undefined | "invalid" {
@@ -20,19 +14,6 @@ export function parseRange(header: string | null): ByteRange | undefined | "inva
   const start = Number(m[1]);
   const end = m[2] ? Number(m[2]) : undefined;
   return end !== undefined && end < start ? "invalid" : { start, end };
-}
-
-/** A range that starts past the end of a `size`-byte file cannot be served (RFC 9110 §14.1.1). */
-export function isSatisfiable(range: ByteRange | undefined, size: number): boolean {
-  return range === undefined || range.start < size;
-}
-
-/** Thrown by storage asked for a range that starts past the end of its object. */
-export class RangeNotSatisfiableError extends Error {
-  constructor(readonly size: number) {
-    super(`The range starts past the end of the file (${size} bytes)`);
-    this.name = "RangeNotSatisfiableError";
-  }
 }
 
 /** 416, with the file's size when known so the client can ask again. */

@@ -7,7 +7,7 @@
  * validation failure: the provider judges it, and the result says so.
  */
 import type { FieldErrors } from "../errors.ts";
-import { MODE_RULES, type GenerationInput, type MaterialName } from "../tasks/request-schema.ts";
+import { MODE_RULES, type GenerationInput, type MaterialName } from "../generation/request-schema.ts";
 import type { FetchedMedia } from "./fetch.ts";
 import { probeAudio, probeImage, probeMp4, type AudioProbe, type ClipProbe, type ImageProbe } from "./probe.ts";
 import { formatBytes, formatSeconds, MEDIA_RULES, type MediaRules } from "./rules.ts";

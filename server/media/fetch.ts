@@ -15,7 +15,7 @@ import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { isAllowedMediaUrl } from "../tasks/request-schema.ts";
+import { isAllowedMediaUrl } from "../generation/request-schema.ts";
 
 export type FetchedMedia =
   | { bytes: Uint8Array; contentType?: string }

@@ -4,9 +4,8 @@
  */
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import type { ByteRange } from "../http/range.ts";
 import type { SessionUser } from "../users/users.ts";
-import type { ObjectStorage, StoredObject } from "./storage.ts";
+import type { ByteRange, ObjectStorage, StoredObject } from "./storage.ts";
 
 export interface ArchiveDeps {
   db: Db;

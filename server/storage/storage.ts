@@ -10,7 +10,25 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
-import { isSatisfiable, RangeNotSatisfiableError, type ByteRange } from "../http/range.ts";
+
+/** Inclusive byte range, as in HTTP; no `end` means "to the end of the file". */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** A range that starts past the end of a `size`-byte object cannot be served (RFC 9110 §14.1.1). */
+export function isSatisfiable(range: ByteRange | undefined, size: number): boolean {
+  return range === undefined || range.start < size;
+}
+
+/** Thrown by storage asked for a range that starts past the end of its object (HTTP 416). */
+export class RangeNotSatisfiableError extends Error {
+  constructor(readonly size: number) {
+    super(`The range starts past the end of the file (${size} bytes)`);
+    this.name = "RangeNotSatisfiableError";
+  }
+}
 
 export interface StoredObject {
   /** The bytes asked for (the whole object, or the range). */

@@ -7,7 +7,7 @@
 import type { Db, Task } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError } from "../provider/types.ts";
-import { isTerminal, NOT_ENDED } from "./status.ts";
+import { isTerminal, NOT_ENDED } from "../generation/status.ts";
 import { applyProviderTask, failTask, submitTask, type TaskDeps } from "./tasks.ts";
 
 export interface ReconcilePolicy {

@@ -10,8 +10,8 @@ import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
 import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
 import type { SessionUser } from "../users/users.ts";
-import { toProviderBody, type GenerationInput } from "./request-schema.ts";
-import { isTerminal, NOT_ENDED, STATUS_RANK } from "./status.ts";
+import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
+import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
 
 export interface TaskDeps {
   db: Db;

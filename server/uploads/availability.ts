@@ -8,7 +8,7 @@
  */
 import net from "node:net";
 import { isPublicAddress } from "../media/fetch.ts";
-import { isAllowedMediaUrl } from "../tasks/request-schema.ts";
+import { isAllowedMediaUrl } from "../generation/request-schema.ts";
 
 export type UploadAvailability = { enabled: true } | { enabled: false; reason: string };
 

@@ -8,11 +8,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors.ts";
-import type { ByteRange } from "../http/range.ts";
 import { checkMediaBytes, MEDIA_KIND_OF, summarizeFieldErrors, type MediaFacts } from "../media/check.ts";
 import { largestMediaBytes, MEDIA_RULES, type MediaRules } from "../media/rules.ts";
-import type { ObjectStorage, StoredObject } from "../storage/storage.ts";
-import { MATERIALS, type MaterialName } from "../tasks/request-schema.ts";
+import type { ByteRange, ObjectStorage, StoredObject } from "../storage/storage.ts";
+import { MATERIALS, type MaterialName } from "../generation/request-schema.ts";
 import type { SessionUser } from "../users/users.ts";
 import { isValidUploadToken, uploadToken } from "./token.ts";
 

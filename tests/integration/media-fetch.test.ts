@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkGenerationMedia } from "@/server/media/check.ts";
 import { createMediaFetcher, isPublicAddress } from "@/server/media/fetch.ts";
 import { startSimulator, type Simulator } from "@/server/simulator/simulator.ts";
-import { createGenerationInputSchema } from "@/server/tasks/request-schema.ts";
+import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url));
 

@@ -10,7 +10,7 @@ import { callbackToken } from "@/server/callbacks/token.ts";
 import type { Task } from "@/server/db/client.ts";
 import { archiveResult, openTaskVideo } from "@/server/storage/archive.ts";
 import { reconcileTask, type ReconcileDeps } from "@/server/tasks/reconcile.ts";
-import { createGenerationInputSchema } from "@/server/tasks/request-schema.ts";
+import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 import { createTask, type TaskDeps } from "@/server/tasks/tasks.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { startFlakyProxy, type FlakyProxy } from "../helpers/flaky-proxy.ts";

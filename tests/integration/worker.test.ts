@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWorker, type Worker } from "@/server/jobs/worker.ts";
-import { createGenerationInputSchema } from "@/server/tasks/request-schema.ts";
+import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 import { createTask } from "@/server/tasks/tasks.ts";
 import { createUser } from "@/server/users/users.ts";
 import { startTestPortal, waitFor, type TestPortal } from "../helpers/services.ts";

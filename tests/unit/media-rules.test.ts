@@ -8,7 +8,7 @@ import { checkGenerationMedia, checkMediaBytes, type MediaCheckDeps } from "@/se
 import type { FetchedMedia } from "@/server/media/fetch.ts";
 import { probeAudio, probeImage, probeMp4 } from "@/server/media/probe.ts";
 import { MEDIA_RULES, type MediaRules } from "@/server/media/rules.ts";
-import { createGenerationInputSchema, type MaterialName } from "@/server/tasks/request-schema.ts";
+import { createGenerationInputSchema, type MaterialName } from "@/server/generation/request-schema.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url)));
 const asset = (name: string) => new Uint8Array(readFileSync(new URL(`../../server/simulator/assets/${name}`, import.meta.url)));

@@ -21,7 +21,7 @@ import {
   type GenerationInput,
   type GenerationModeName,
   type MaterialName,
-} from "@/server/tasks/request-schema.ts";
+} from "@/server/generation/request-schema.ts";
 
 const schema = createGenerationInputSchema();
 const URLS = {

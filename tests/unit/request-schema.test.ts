@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fieldErrorsOf } from "@/server/errors.ts";
-import { charCount, createGenerationInputSchema, LIMITS, toProviderBody } from "@/server/tasks/request-schema.ts";
+import { charCount, createGenerationInputSchema, LIMITS, toProviderBody } from "@/server/generation/request-schema.ts";
 
 const schema = createGenerationInputSchema();
 const valid = { prompt: "A cat playing piano", image_start: "https://example.com/first.png" };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../../config.ts";
-import { createGenerationInputSchema } from "../../tasks/request-schema.ts";
+import { createGenerationInputSchema } from "../../generation/request-schema.ts";
 import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
-import { isTerminal } from "@/server/tasks/status.ts";
+import { isTerminal } from "@/server/generation/status.ts";
 
 function archiveLabel(status: string, error: string | null): string {
   if (status === "archived") return "Saved in the portal";

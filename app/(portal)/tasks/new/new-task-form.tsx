@@ -19,7 +19,7 @@ import {
   type GenerationModeName,
   type MaterialName,
   type Quality,
-} from "@/server/tasks/request-schema.ts";
+} from "@/server/generation/request-schema.ts";
 import type { UploadAvailability } from "@/server/uploads/availability.ts";
 import { UploadButton } from "./upload-button.tsx";
 

@@ -2,7 +2,7 @@
 import { useRef, useState } from "react";
 import type { FieldErrors } from "@/server/errors.ts";
 import { formatBytes, MEDIA_RULES } from "@/server/media/rules.ts";
-import type { MaterialName } from "@/server/tasks/request-schema.ts";
+import type { MaterialName } from "@/server/generation/request-schema.ts";
 
 /** What the file picker offers per field (the types the media rules accept), and the field's byte limit. */
 const PICKS: Record<MaterialName, { accept: string; maxBytes: number }> = {

@@ -1,6 +1,7 @@
 import { currentUser } from "@/server/auth/current-user.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
-import { parseRange, rangeNotSatisfiable, RangeNotSatisfiableError, storedObjectResponse } from "@/server/http/range.ts";
+import { parseRange, rangeNotSatisfiable, storedObjectResponse } from "@/server/http/range.ts";
+import { RangeNotSatisfiableError } from "@/server/storage/storage.ts";
 import { getServices } from "@/server/services.ts";
 import { openTaskVideo } from "@/server/storage/archive.ts";
 

@@ -1,5 +1,6 @@
 import { AppError, httpStatusOf } from "@/server/errors.ts";
-import { parseRange, rangeNotSatisfiable, RangeNotSatisfiableError, storedObjectResponse } from "@/server/http/range.ts";
+import { parseRange, rangeNotSatisfiable, storedObjectResponse } from "@/server/http/range.ts";
+import { RangeNotSatisfiableError } from "@/server/storage/storage.ts";
 import { getServices } from "@/server/services.ts";
 import { openUpload } from "@/server/uploads/uploads.ts";
 
