@@ -47,6 +47,8 @@ export const DEFAULT_RETRY = {
 } as const;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Retries of a create call that could not connect at all (see shouldRetry below). */
+const MAX_UNREACHABLE_RETRIES = 2;
 const MIN_REDACTED_KEY_LENGTH = 8;
 
 const KIND_BY_STATUS: Readonly<Record<number, ProviderErrorKind>> = {
@@ -126,6 +128,16 @@ function parseErrorBody(text: string): ProviderErrorBody {
  * reached the provider: safe to repeat even for the paid create call.
  */
 const NOT_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** The system error code behind a failed fetch (undici hides it in `cause`), e.g. "ECONNREFUSED". */
+function networkCodeOf(err: unknown): string | undefined {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") return code;
+  const first = (cause as { errors?: unknown } | undefined)?.errors;
+  const inner = Array.isArray(first) ? (first[0] as { code?: unknown } | undefined)?.code : undefined;
+  return typeof inner === "string" ? inner : undefined;
+}
 
 /** True when the fetch failed before a connection existed (undici hides the code in `cause`). */
 function neverConnected(err: unknown): boolean {
@@ -222,9 +234,13 @@ export function createEvolinkProvider(opts: EvolinkProviderOptions): VideoProvid
     } catch (err) {
       // A request may have reached the provider before the connection failed,
       // and the create call is paid: say so, so nobody resubmits blindly.
-      const unknown = paid && !neverConnected(err);
+      const notSent = neverConnected(err);
+      const unknown = paid && !notSent;
+      const networkCode = networkCodeOf(err);
       throw fail("network", `Evolink ${operation} failed: no answer from ${baseUrl} (${describeNetworkError(err, init.attemptTimeoutMs)}).${unknown ? MAY_EXIST : ""}`, {
         ...(unknown && { outcomeUnknown: true }),
+        ...(notSent && { notSent: true }),
+        ...(networkCode !== undefined && { networkCode }),
       });
     }
 
@@ -261,6 +277,7 @@ export function createEvolinkProvider(opts: EvolinkProviderOptions): VideoProvid
       status,
       ...(body.code !== undefined && { code: body.code }),
       ...(body.param !== undefined && { param: body.param }),
+      ...(body.message !== undefined && { providerMessage: snippet(redact(body.message), 500) }),
       ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
       ...(unknown && { outcomeUnknown: true }),
     });
@@ -299,9 +316,15 @@ export function createEvolinkProvider(opts: EvolinkProviderOptions): VideoProvid
       const idempotencyKey = createOpts?.idempotencyKey || randomUUID();
       return retrying("create generation", {
         ...createPolicy,
-        // Only when the provider certainly did not start the task.
-        shouldRetry: (err) =>
-          err instanceof ProviderError && !err.outcomeUnknown && (err.kind === "rate_limited" || err.kind === "unavailable" || err.kind === "network"),
+        // Only when the provider certainly did not start the task. A provider
+        // that cannot be reached gets two quick retries (a blip), none for a
+        // name that does not resolve: the person is waiting for the answer.
+        shouldRetry: (err, attempt) =>
+          err instanceof ProviderError &&
+          !err.outcomeUnknown &&
+          (err.kind === "rate_limited" ||
+            err.kind === "unavailable" ||
+            (err.kind === "network" && err.details.notSent === true && err.details.networkCode !== "ENOTFOUND" && attempt < MAX_UNREACHABLE_RETRIES)),
       }, (attemptTimeoutMs) =>
         request("create generation", "/v1/videos/generations", {
           method: "POST",

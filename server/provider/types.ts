@@ -6,6 +6,7 @@
  * implements the same interface.
  */
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 
 export const MODEL_ID = "wan2.7-image-to-video";
 
@@ -72,7 +73,9 @@ export type ProviderErrorKind =
   | "network" // no HTTP answer (connection refused, reset, timeout)
   | "invalid_response"; // an answer we could not parse
 
-export class ProviderError extends Error {
+export class ProviderError extends DomainError {
+  static override readonly kind = "ProviderError";
+
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
@@ -90,12 +93,17 @@ export class ProviderError extends Error {
        * docs/decisions/0004-provider-retries.md.
        */
       outcomeUnknown?: boolean;
+      /** No connection was made: nothing reached the provider (refused, DNS failure, unreachable). */
+      notSent?: boolean;
+      /** The system error behind a network failure, e.g. "ECONNREFUSED", "ENOTFOUND". */
+      networkCode?: string;
+      /** The provider's own `error.message`, for people (redacted, at most 500 characters). */
+      providerMessage?: string;
       /** How many HTTP attempts were made before this error was thrown (1 = no retry). */
       attempts?: number;
     } = {},
   ) {
     super(message);
-    this.name = "ProviderError";
   }
 
   /**
