@@ -4,6 +4,7 @@
  * functions receive these as parameters. The web process and the worker build
  * their services the same way.
  */
+import { callbackUrlFor } from "./callbacks/token.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
@@ -34,7 +35,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       provider,
       prices: config.prices,
       fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowLoopbackHttp: config.provider.simulator }),
-      callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
+      callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
     },
   };
 }

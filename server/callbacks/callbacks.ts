@@ -9,14 +9,23 @@
  */
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { readTextWithin } from "../http/body.ts";
+import { routeHandler } from "../http/errors.ts";
+import { findUnstorableText, storableText } from "../http/text.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
-import { NOT_ENDED } from "../generation/status.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
+import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
 /** The provider waits 10 s for our answer; the confirmation must fit well inside. */
 export const CONFIRM_TIMEOUT_MS = 4_000;
+/**
+ * Callbacks with a wrong token are counted per hour (RejectedCallbackCount);
+ * only this many of each hour are also kept as CallbackEvent rows, so an
+ * anonymous sender cannot grow the table without bound.
+ */
+export const REJECTED_DETAIL_PER_HOUR = 50;
 
 export type CallbackOutcome = "applied" | "duplicate" | "deferred";
 
@@ -27,20 +36,54 @@ export interface CallbackDeps {
   confirmTimeoutMs?: number;
 }
 
+/**
+ * The callback route, whole (app/api/callbacks/evolink/[taskId]/route.ts
+ * serves it; the tests call it): reads the bounded body, handles it, and
+ * answers 200 (applied or duplicate), 202 (deferred to the reconciler), or an
+ * error through the one HTTP error path.
+ */
+export function callbackRoute(deps: () => CallbackDeps): (req: Request, taskId: string) => Promise<Response> {
+  return routeHandler("provider callback", async (req: Request, taskId: string) => {
+    const rawBody = await readTextWithin(req, MAX_CALLBACK_BYTES);
+    const token = new URL(req.url).searchParams.get("token");
+    const result = await handleProviderCallback(deps(), { taskId, token, rawBody });
+    return Response.json({ ok: true, outcome: result.outcome }, { status: result.outcome === "deferred" ? 202 : 200 });
+  });
+}
+
+/** Counts a callback with a wrong token; true while this hour's detailed log still has room. */
+async function countRejected(db: Db, now = new Date()): Promise<boolean> {
+  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const [row] = await db.$queryRaw<Array<{ count: number }>>`
+    INSERT INTO "RejectedCallbackCount" ("hour", "count") VALUES (${hour}, 1)
+    ON CONFLICT ("hour") DO UPDATE SET "count" = "RejectedCallbackCount"."count" + 1
+    RETURNING "count"`;
+  return (row?.count ?? 0) <= REJECTED_DETAIL_PER_HOUR;
+}
+
 export async function handleProviderCallback(
   deps: CallbackDeps,
   input: { taskId: string; token: string | null; rawBody: string },
 ): Promise<{ outcome: CallbackOutcome }> {
   const { db } = deps;
   const log = (data: { taskId: string | null; outcome: string; detail?: string; reportedStatus?: string; confirmedStatus?: string }) =>
-    db.callbackEvent.create({ data: { ...data, detail: data.detail?.slice(0, 1000) } });
+    db.callbackEvent.create({
+      data: {
+        ...data,
+        detail: data.detail === undefined ? undefined : storableText(data.detail.slice(0, 1000)),
+        reportedStatus: data.reportedStatus === undefined ? undefined : storableText(data.reportedStatus),
+      },
+    });
 
   const task = isValidCallbackToken(deps.serverSecret, input.taskId, input.token)
     ? await db.task.findUnique({ where: { id: input.taskId } })
     : null;
   if (!task) {
-    // Wrong token or unknown task: logged without a task, answered as missing.
-    await log({ taskId: null, outcome: "rejected", detail: `callback for ${input.taskId.slice(0, 100)} with an invalid token` });
+    // Wrong token or unknown task: counted, logged without a task while the
+    // hour's quota lasts, and answered as missing.
+    if (await countRejected(db)) {
+      await log({ taskId: null, outcome: "rejected", detail: `callback for ${input.taskId.slice(0, 100)} with an invalid token` });
+    }
     throw new AppError("NOT_FOUND", "Unknown callback");
   }
   const reject = async (detail: string, reportedStatus?: string): Promise<never> => {
@@ -55,6 +98,8 @@ export async function handleProviderCallback(
   } catch {
     await reject("Callback body is not JSON");
   }
+  const unstorable = findUnstorableText(json);
+  if (unstorable !== null) return reject(`Callback body has a NUL byte or invalid text at ${unstorable}`);
   const parsed = providerTaskSchema.safeParse(json);
   if (!parsed.success) return reject("Callback body is not a task object");
   const body = parsed.data;
@@ -65,7 +110,7 @@ export async function handleProviderCallback(
     confirmed = await withTimeout(deps.provider.getTask(body.id), deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS);
   } catch (err) {
     // Could not confirm now: let the reconciler ask at once instead of waiting for its next turn.
-    await db.task.updateMany({ where: { id: task.id, status: NOT_ENDED }, data: { nextPollAt: new Date() } });
+    await pollSoon(db, task.id);
     await log({ taskId: task.id, outcome: "deferred", reportedStatus: body.status, detail: `confirmation failed: ${(err as Error).message}` });
     return { outcome: "deferred" };
   }
@@ -74,7 +119,7 @@ export async function handleProviderCallback(
   if (task.providerTaskId === null) {
     // Our record of the create answer was lost, but this task's own callback
     // URL was used and the provider confirms the task: adopt its id.
-    await db.task.updateMany({ where: { id: task.id, providerTaskId: null }, data: { providerTaskId: confirmed.id, submittedAt: new Date() } });
+    await adoptProviderTaskId(db, task.id, confirmed.id);
   }
   const changed = await applyProviderTask(db, task, confirmed);
   const outcome: CallbackOutcome = changed ? "applied" : "duplicate";

@@ -4,12 +4,14 @@
  * reading anything, and a body without one (chunked) is counted as it
  * streams in and abandoned as soon as it passes the bound.
  */
-import { AppError } from "../errors.ts";
+import { AppError, DomainError } from "../errors.ts";
+import { decodeStrictUtf8 } from "./text.ts";
 
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends DomainError {
+  static override readonly kind = "BodyTooLargeError";
+
   constructor(readonly maxBytes: number) {
     super(`The request is larger than ${maxBytes} bytes`);
-    this.name = "BodyTooLargeError";
   }
 }
 
@@ -47,14 +49,19 @@ export async function readFormDataWithin(req: Request, maxBytes: number): Promis
   }
 }
 
-/** The body as text, at most `maxBytes` long (throws BodyTooLargeError past it). */
+/**
+ * The body as UTF-8 text, at most `maxBytes` long: throws BodyTooLargeError
+ * past it, and AppError("BAD_REQUEST") for invalid UTF-8 or a NUL byte.
+ */
 export async function readTextWithin(req: Request, maxBytes: number): Promise<string> {
   const body = boundedBody(req, maxBytes);
   if (!body.stream) return "";
+  let bytes: Uint8Array;
   try {
-    return await new Response(body.stream).text();
+    bytes = new Uint8Array(await new Response(body.stream).arrayBuffer());
   } catch (err) {
     if (body.tooLarge()) throw new BodyTooLargeError(maxBytes);
     throw err;
   }
+  return decodeStrictUtf8(bytes);
 }

@@ -4,7 +4,7 @@
  * One range per request, `bytes=start-` or `bytes=start-end`; anything else is
  * answered 416, which clients handle by asking for the whole file.
  */
-import type { ByteRange, StoredObject } from "../storage/storage.ts";
+import { RangeNotSatisfiableError, type ByteRange, type StoredObject } from "../storage/storage.ts";
 
 /** The Range header: undefined when absent, "invalid" when we cannot serve it. */
 export function parseRange(header: string | null): ByteRange | undefined | "invalid" {
@@ -16,9 +16,11 @@ export function parseRange(header: string | null): ByteRange | undefined | "inva
   return end !== undefined && end < start ? "invalid" : { start, end };
 }
 
-/** 416, with the file's size when known so the client can ask again. */
-export function rangeNotSatisfiable(size?: number): Response {
-  return new Response("Range not satisfiable", { status: 416, headers: size === undefined ? {} : { "Content-Range": `bytes */${size}` } });
+/** The range a request asks for, if any; throws RangeNotSatisfiableError (416) for one we do not serve. */
+export function requestedRange(req: Request): ByteRange | undefined {
+  const range = parseRange(req.headers.get("range"));
+  if (range === "invalid") throw new RangeNotSatisfiableError();
+  return range;
 }
 
 /** 200 with the whole file, or 206 with the range `object` holds. */

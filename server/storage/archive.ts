@@ -4,6 +4,9 @@
  */
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { routeHandler } from "../http/errors.ts";
+import { requestedRange, storedObjectResponse } from "../http/range.ts";
+import { claimArchiveAttempt, recordArchived, recordArchiveFailure } from "../tasks/updates.ts";
 import type { SessionUser } from "../users/users.ts";
 import type { ByteRange, ObjectStorage, StoredObject } from "./storage.ts";
 
@@ -29,11 +32,7 @@ export async function findPendingArchives(db: Db, limit = 100): Promise<string[]
  * keeps the reason, and the provider's URL remains the fallback.
  */
 export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<"archived" | "skipped"> {
-  const counted = await deps.db.task.updateMany({
-    where: { id: taskId, archiveStatus: "pending" },
-    data: { archiveAttempts: { increment: 1 } },
-  });
-  if (counted.count === 0) return "skipped";
+  if (!(await claimArchiveAttempt(deps.db, taskId))) return "skipped";
   const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId } });
   const url = task.resultUrls[0];
   if (!url) return "skipped";
@@ -42,19 +41,26 @@ export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<
     if (!res.ok || !res.body) throw new Error(`the provider's result link answered HTTP ${res.status}`);
     const key = resultKey(task.id);
     await deps.storage.put(key, res.body as ReadableStream<Uint8Array>, res.headers.get("content-type") ?? "video/mp4");
-    await deps.db.task.updateMany({
-      where: { id: task.id, archiveStatus: "pending" },
-      data: { archiveStatus: "archived", archiveKey: key, archivedAt: new Date(), archiveError: null },
-    });
+    await recordArchived(deps.db, task.id, key);
     return "archived";
   } catch (err) {
     const message = `Copying the result failed (attempt ${task.archiveAttempts} of ${deps.maxAttempts}): ${(err as Error).message}`;
-    await deps.db.task.updateMany({
-      where: { id: task.id, archiveStatus: "pending" },
-      data: { archiveError: message, archiveStatus: task.archiveAttempts >= deps.maxAttempts ? "failed" : "pending" },
-    });
+    await recordArchiveFailure(deps.db, task.id, message, task.archiveAttempts >= deps.maxAttempts);
     throw new Error(message, { cause: err });
   }
+}
+
+/** GET /api/media/<taskId>: the archived video, for its owner and admins, with Range support for <video>. */
+export function taskVideoRoute(
+  deps: () => { db: Db; storage: ObjectStorage; currentUser: () => Promise<SessionUser | null> },
+): (req: Request, taskId: string) => Promise<Response> {
+  return routeHandler("task video", async (req: Request, taskId: string) => {
+    const d = deps();
+    const user = await d.currentUser();
+    if (!user) throw new AppError("UNAUTHORIZED", "Sign in to watch this video");
+    const video = await openTaskVideo(d, user, taskId, requestedRange(req));
+    return storedObjectResponse(video, { "Cache-Control": "private, max-age=3600" });
+  });
 }
 
 /** The archived video of a task, for its owner or an admin; `range` as parsed from the Range header. */

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
+import { DomainError } from "../errors.ts";
 
 /** Inclusive byte range, as in HTTP; no `end` means "to the end of the file". */
 export interface ByteRange {
@@ -22,11 +23,16 @@ export function isSatisfiable(range: ByteRange | undefined, size: number): boole
   return range === undefined || range.start < size;
 }
 
-/** Thrown by storage asked for a range that starts past the end of its object (HTTP 416). */
-export class RangeNotSatisfiableError extends Error {
-  constructor(readonly size: number) {
-    super(`The range starts past the end of the file (${size} bytes)`);
-    this.name = "RangeNotSatisfiableError";
+/**
+ * A range that cannot be served (HTTP 416): thrown by storage asked for one
+ * that starts past the end of its object (`size` known), and for a Range
+ * header the portal does not serve.
+ */
+export class RangeNotSatisfiableError extends DomainError {
+  static override readonly kind = "RangeNotSatisfiableError";
+
+  constructor(readonly size?: number) {
+    super(size === undefined ? "The range cannot be served" : `The range starts past the end of the file (${size} bytes)`);
   }
 }
 

@@ -7,8 +7,9 @@
 import type { Db, Task } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError } from "../provider/types.ts";
-import { isTerminal, NOT_ENDED } from "../generation/status.ts";
+import { isTerminal } from "../generation/status.ts";
 import { applyProviderTask, failTask, submitTask, type TaskDeps } from "./tasks.ts";
+import { schedulePoll } from "./updates.ts";
 
 export interface ReconcilePolicy {
   pollIntervalSeconds: number;
@@ -60,10 +61,7 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
   if (!task || isTerminal(task.status)) return "not_due";
   if (task.nextPollAt && task.nextPollAt > now) return "not_due";
   const later = (seconds: number, extra: { lastPolledAt?: Date; pollFailures?: number } = {}) =>
-    db.task.updateMany({
-      where: { id: task.id, status: NOT_ENDED },
-      data: { nextPollAt: new Date(now.getTime() + seconds * 1000), ...extra },
-    });
+    schedulePoll(db, task.id, new Date(now.getTime() + seconds * 1000), extra);
 
   if (now.getTime() - task.createdAt.getTime() > deps.policy.taskDeadlineMinutes * 60_000) {
     await failTask(

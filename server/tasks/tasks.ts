@@ -4,7 +4,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
-import { callbackUrlFor } from "../callbacks/token.ts";
 import type { Db, Task, TaskStatus } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
@@ -16,7 +15,8 @@ import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
 export interface TaskDeps {
   db: Db;
   provider: VideoProvider;
-  callbacks: { publicBaseUrl: string; serverSecret: string; simulator: boolean };
+  /** The callback URL to give the provider for a task, or undefined when it could not reach us. */
+  callbackUrlFor: (taskId: string) => string | undefined;
   prices: PriceTable;
   /** Fetches media once to check it before any money is spent (server/media/). */
   fetchMedia: MediaFetcher;
@@ -50,7 +50,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
     throw new AppError("BAD_REQUEST", summarizeFieldErrors(media.fieldErrors), media.fieldErrors);
   }
   const id = randomUUID();
-  const body = toProviderBody(input, callbackUrlFor(deps.callbacks, id));
+  const body = toProviderBody(input, deps.callbackUrlFor(id));
   const pricePerSecond = deps.prices.perSecond[input.quality];
   let task: Task;
   try {
@@ -101,16 +101,19 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   } catch (err) {
     // outcomeUnknown: the request may have reached the provider (502, timeout, cut connection, unreadable answer).
     if (err instanceof ProviderError && !err.outcomeUnknown) {
-      // The provider refused the request: nothing was started, nothing is billed.
+      // The provider refused the request, or could not be reached: nothing
+      // was started, nothing is billed. The task ends now, with the reason.
+      const refusal = refusalOf(err);
+      console.warn(`[tasks] create refused for task ${id}: ${err.message}`);
       await finishTask(deps.db, task, {
         status: "failed",
         progress: 0,
         resultUrls: [],
-        errorCode: err.details.code ?? err.kind,
-        errorMessage: err.message,
+        errorCode: err.details.code ?? (err.kind === "network" ? "provider_unreachable" : err.kind),
+        errorMessage: refusal.message,
         usage: null,
       });
-      throw toAppError(err);
+      throw refusal;
     }
     // No answer: the task may exist at the provider. Its callback (which names
     // this task) or the reconciler resolves it; it is never resubmitted blindly.
@@ -136,20 +139,39 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   return deps.db.task.findUniqueOrThrow({ where: { id } });
 }
 
-function toAppError(err: ProviderError): AppError {
+const NOT_CHARGED = "Nothing was charged.";
+
+/**
+ * What the person is told when the provider refused a create call or could
+ * not be reached: in their words, with what to do; the technical message
+ * (URLs, HTTP statuses) goes to the server log only.
+ */
+export function refusalOf(err: ProviderError): AppError {
+  const said = err.details.providerMessage?.replace(/[.\s]+$/, "");
+  const param = err.details.param ? ` (${err.details.param})` : "";
   switch (err.kind) {
     case "bad_request":
     case "too_large":
-      return new AppError("BAD_REQUEST", `The provider refused the request: ${err.message}`);
+      return new AppError(
+        "BAD_REQUEST",
+        `The video service refused this request${said ? `: ${said}${param}` : param}. Change the input and submit again. ${NOT_CHARGED}`,
+      );
     case "insufficient_quota":
-      return new AppError("PAYMENT_REQUIRED", "The provider account has no credit left; ask an admin to top it up.");
+      return new AppError("PAYMENT_REQUIRED", `The video service account has no credit left; ask an admin to top it up. ${NOT_CHARGED}`);
     case "rate_limited":
-      return new AppError("TOO_MANY_REQUESTS", "The provider is rate limiting requests; try again in a minute.");
+      return new AppError("TOO_MANY_REQUESTS", `The video service is busy with too many requests; try again in a minute. ${NOT_CHARGED}`, undefined, {
+        retryAfterSeconds: err.details.retryAfterSeconds ?? 60,
+      });
     case "unauthenticated":
     case "forbidden":
-      return new AppError("PROVIDER_FAILED", "The portal's provider key was refused; ask an admin to check EVOLINK_API_KEY.");
+      return new AppError("PROVIDER_FAILED", `The video service did not accept the portal's API key; ask an admin to check it. ${NOT_CHARGED}`);
+    case "network":
+      return new AppError(
+        "PROVIDER_UNAVAILABLE",
+        `The video service could not be reached, so nothing was sent. Try again in a few minutes; if it keeps happening, ask an admin to check the provider settings. ${NOT_CHARGED}`,
+      );
     default:
-      return new AppError("PROVIDER_UNAVAILABLE", `The provider could not take the task: ${err.message}`);
+      return new AppError("PROVIDER_UNAVAILABLE", `The video service could not take the task right now; try again in a few minutes. ${NOT_CHARGED}`);
   }
 }
 

@@ -1,21 +1,19 @@
 /**
  * Builds the portal's services for integration tests the same way the web
  * process does (server/services.ts), over a test database and a simulator,
- * plus a small HTTP server that receives callbacks through the same domain
- * function as the Next.js route handler.
+ * plus a small HTTP server that serves the callback route itself
+ * (server/callbacks/callbacks.ts `callbackRoute`, as the Next.js route does).
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
-import { handleProviderCallback } from "@/server/callbacks/callbacks.ts";
+import { callbackRoute } from "@/server/callbacks/callbacks.ts";
 import { loadRuntimeConfig } from "@/server/config.ts";
-import { AppError, httpStatusOf } from "@/server/errors.ts";
 import { createEvolinkProvider, type EvolinkProviderOptions } from "@/server/provider/evolink.ts";
 import { buildServices, type Services } from "@/server/services.ts";
 import { startSimulator, type Simulator } from "@/server/simulator/simulator.ts";
 import { createTestDatabase } from "./db.ts";
+import { serveFetch } from "./http.ts";
 
 export const TEST_SECRET = "integration-test-secret-0123456789abcdef";
 
@@ -50,25 +48,15 @@ export async function startTestPortal(opts: TestPortalOptions = {}): Promise<Tes
     retry: opts.providerRetry ?? { getTask: fast, createGeneration: fast },
   });
 
-  const receiver = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const taskId = decodeURIComponent(url.pathname.split("/").pop() ?? "");
-    let status = 200;
-    try {
-      await handleProviderCallback(
-        { db: database.db, provider, serverSecret: TEST_SECRET },
-        { taskId, token: url.searchParams.get("token"), rawBody: Buffer.concat(chunks).toString("utf8") },
-      );
-    } catch (err) {
-      status = err instanceof AppError ? httpStatusOf[err.code] : 500;
-    }
-    callbacks.push({ path: url.pathname, status });
-    res.writeHead(status).end();
+  // The callback route itself (server/callbacks), served as Next.js serves it.
+  const receive = callbackRoute(() => ({ db: database.db, provider, serverSecret: TEST_SECRET }));
+  const receiver = await serveFetch(async (req) => {
+    const { pathname } = new URL(req.url);
+    const answer = await receive(req, decodeURIComponent(pathname.split("/").pop() ?? ""));
+    callbacks.push({ path: pathname, status: answer.status });
+    return answer;
   });
-  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  const publicBaseUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const publicBaseUrl = receiver.url;
 
   const config = loadRuntimeConfig({
     DATABASE_URL: database.url,
@@ -87,8 +75,7 @@ export async function startTestPortal(opts: TestPortalOptions = {}): Promise<Tes
     simulator,
     callbacks,
     async close() {
-      receiver.closeAllConnections();
-      await new Promise<void>((r) => receiver.close(() => r()));
+      await receiver.close();
       await simulator.close();
       await database.drop();
       if (config.storage.kind === "local") await rm(config.storage.dir, { recursive: true, force: true });

@@ -7,21 +7,18 @@
  */
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "@/server/api/root.ts";
-import { AppError, httpStatusOf } from "@/server/errors.ts";
+import { AppError } from "@/server/errors.ts";
 import { BodyTooLargeError, readFormDataWithin } from "@/server/http/body.ts";
-import { parseRange, rangeNotSatisfiable, storedObjectResponse } from "@/server/http/range.ts";
-import { RangeNotSatisfiableError } from "@/server/storage/storage.ts";
 import { checkGenerationMedia, createMediaFetcher, largestMediaBytes, MEDIA_RULES } from "@/server/media/index.ts";
 import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 import { uploadToken } from "@/server/uploads/token.ts";
+import { uploadedFileRoute } from "@/server/uploads/routes.ts";
 import { openUpload, saveUpload, uploadInputOf, type UploadDeps, type UploadInput } from "@/server/uploads/uploads.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
+import { serveFetch, type FetchServer } from "../helpers/http.ts";
 import { startTestPortal, TEST_SECRET, type TestPortal } from "../helpers/services.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url)));
@@ -29,42 +26,19 @@ const upload = (field: UploadInput["field"], name: string): UploadInput => ({ fi
 
 let portal: TestPortal;
 let alice: SessionUser;
-let server: http.Server;
+let server: FetchServer;
 let deps: UploadDeps;
 
 beforeAll(async () => {
   portal = await startTestPortal();
   alice = await createUser(portal.services.db, { email: "alice@example.test", password: "alice-password" });
-  // Serves GET /api/uploads/<name> the way the route handler does.
-  server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const name = decodeURIComponent(url.pathname.replace(/^\/api\/uploads\//, ""));
-    const range = parseRange(req.headers.range ?? null);
-    let answer: Response;
-    if (range === "invalid") answer = rangeNotSatisfiable();
-    else {
-      try {
-        answer = storedObjectResponse(await openUpload(deps, name, url.searchParams.get("token"), range));
-      } catch (err) {
-        if (err instanceof RangeNotSatisfiableError) answer = rangeNotSatisfiable(err.size);
-        else if (err instanceof AppError) answer = new Response(err.message, { status: httpStatusOf[err.code] });
-        else answer = new Response(String(err), { status: 500 });
-      }
-    }
-    res.writeHead(answer.status, Object.fromEntries(answer.headers));
-    if (answer.body) Readable.fromWeb(answer.body as import("node:stream/web").ReadableStream).pipe(res);
-    else res.end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  deps = {
-    storage: portal.services.storage,
-    serverSecret: TEST_SECRET,
-    publicBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  };
+  // GET /api/uploads/<name>: the route itself (server/uploads/routes.ts), over HTTP.
+  const serve = uploadedFileRoute(() => deps);
+  server = await serveFetch((req) => serve(req, decodeURIComponent(new URL(req.url).pathname.replace(/^\/api\/uploads\//, ""))));
+  deps = { storage: portal.services.storage, serverSecret: TEST_SECRET, publicBaseUrl: server.url };
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await server?.close();
   await portal?.close();
 });
 

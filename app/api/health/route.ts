@@ -1,5 +1,5 @@
+import { routeHandler } from "@/server/http/errors.ts";
+
 export const dynamic = "force-dynamic";
 
-export function GET() {
-  return Response.json({ ok: true });
-}
+export const GET = routeHandler("health", () => Response.json({ ok: true }));

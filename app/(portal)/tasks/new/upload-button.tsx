@@ -1,6 +1,6 @@
 "use client";
 import { useRef, useState } from "react";
-import type { FieldErrors } from "@/server/errors.ts";
+import type { ErrorBody } from "@/server/http/errors.ts";
 import { formatBytes, MEDIA_RULES } from "@/server/media/rules.ts";
 import type { MaterialName } from "@/server/generation/request-schema.ts";
 
@@ -44,9 +44,9 @@ export function UploadButton({ field, unavailable, unavailableNoteId, onBusy, on
       body.set("field", field);
       body.set("file", file);
       const res = await fetch("/api/uploads", { method: "POST", body });
-      const answer = (await res.json().catch(() => null)) as { url?: string; error?: string; fieldErrors?: FieldErrors } | null;
+      const answer = (await res.json().catch(() => null)) as ({ url?: string } & Partial<ErrorBody>) | null;
       if (res.ok && answer?.url) onUploaded(answer.url);
-      else onRefused(answer?.fieldErrors?.[field] ?? [answer?.error ?? `The upload failed (HTTP ${res.status}); try again.`]);
+      else onRefused(answer?.error?.fieldErrors?.[field] ?? [answer?.error?.message ?? `The upload failed (HTTP ${res.status}); try again.`]);
     } catch {
       onRefused(["The upload did not reach the portal; check the connection and try again."]);
     } finally {
