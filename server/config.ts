@@ -8,6 +8,8 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import type { ThrottlePolicy } from "./auth/throttle.ts";
+import { DomainError } from "./errors.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -24,7 +26,18 @@ export const configSchema = z.object({
   /** Where browsers and the provider reach the portal; default http://localhost:<PORT>. */
   PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   AUTH_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, "AUTH_SECRET must be at least 32 characters").optional()),
-  HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
+  /** Loopback by default: set 0.0.0.0 (or an address) to serve other machines. */
+  HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
+  /**
+   * Proxies whose X-Forwarded-For is believed (comma-separated addresses or
+   * CIDR ranges, or "loopback"); the client address of anything else is the
+   * connection's own peer.
+   */
+  TRUSTED_PROXIES: z.preprocess(emptyAsUndefined, z.string().default("")),
+  SIGNIN_ACCOUNT_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
+  SIGNIN_ACCOUNT_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(300)),
+  SIGNIN_ADDRESS_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(20)),
+  SIGNIN_ADDRESS_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(900)),
   PORT: port(3000),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
   EMBEDDED_PG_PORT: port(54329),
@@ -63,6 +76,9 @@ export interface Config {
   authSecret: string | undefined;
   host: string;
   port: number;
+  /** Raw TRUSTED_PROXIES (see server/http/client-address.ts). */
+  trustedProxies: string;
+  signInThrottle: ThrottlePolicy;
   dataDir: string;
   embeddedPgPort: number;
   simulator: { port: number; stepMs: number };
@@ -82,10 +98,11 @@ export interface Config {
     | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends DomainError {
+  static override readonly kind = "ConfigError";
+
   constructor(message: string) {
     super(message);
-    this.name = "ConfigError";
   }
 }
 
@@ -104,6 +121,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authSecret: c.AUTH_SECRET,
     host: c.HOST,
     port: c.PORT,
+    trustedProxies: c.TRUSTED_PROXIES,
+    signInThrottle: {
+      account: { freeFailures: c.SIGNIN_ACCOUNT_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },
+      address: { freeFailures: c.SIGNIN_ADDRESS_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ADDRESS_MAX_DELAY_SECONDS },
+      forgetAfterSeconds: 24 * 3600,
+    },
     dataDir: c.DATA_DIR,
     embeddedPgPort: c.EMBEDDED_PG_PORT,
     simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },

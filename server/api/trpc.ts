@@ -8,18 +8,17 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, fieldErrorsOf, type AppErrorCode, type FieldErrors } from "../errors.ts";
+import { internalErrorMessage, newErrorReference } from "../http/errors.ts";
+import { assertStorableInput } from "../http/text.ts";
 import type { Services } from "../services.ts";
-import { getSessionUser, type SessionUser } from "../users/users.ts";
+import type { SessionUser } from "../users/users.ts";
 
 export interface Context {
   services: Services;
   /** The signed-in user as the database has it now, or null. */
   user: SessionUser | null;
-}
-
-export async function createContext(services: Services, sessionUserId: string | null | undefined): Promise<Context> {
-  const user = sessionUserId ? await getSessionUser(services.db, sessionUserId) : null;
-  return { services, user };
+  /** The session (UserSession row id) the request was made in, when signed in. */
+  sessionId?: string | null;
 }
 
 const trpcCodeOf: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -28,19 +27,35 @@ const trpcCodeOf: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   PROVIDER_FAILED: "BAD_GATEWAY",
   PROVIDER_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
+/**
+ * The reference of an internal error, made once per error: the route's
+ * onError logs the error under it, the formatter shows it to the person.
+ */
+export function errorReference(error: TRPCError): string {
+  const e = error as TRPCError & { reference?: string };
+  e.reference ??= newErrorReference();
+  return e.reference;
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // Never the internal message (a database error, a stack): a reference to the log instead.
+      const reference = errorReference(error);
+      return { ...shape, message: internalErrorMessage(reference), data: { ...shape.data, fieldErrors: null, reference, stack: undefined } };
+    }
     const fieldErrors: FieldErrors | null =
       cause instanceof AppError ? (cause.fieldErrors ?? null) : cause instanceof ZodError ? fieldErrorsOf(cause) : null;
-    return { ...shape, data: { ...shape.data, fieldErrors, stack: undefined } };
+    return { ...shape, data: { ...shape.data, fieldErrors, reference: null, stack: undefined } };
   },
 });
 
@@ -54,9 +69,15 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Text the database cannot store (NUL bytes, lone surrogates) is bad input, refused before any procedure runs. */
+const refuseUnstorableInput = t.middleware(async ({ getRawInput, next }) => {
+  assertStorableInput(await getRawInput());
+  return next();
+});
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseUnstorableInput);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue" });

@@ -1,18 +1,59 @@
 /**
- * Auth.js (next-auth v5) with the Prisma adapter and an email + password
- * sign-in. Credentials sign-in requires JWT sessions in Auth.js; the user's
- * role is re-read from the database on every tRPC call (server/api/trpc.ts),
- * so a demoted admin loses access at once.
+ * Auth.js (next-auth v5 on @auth/core) with the Prisma adapter and an email +
+ * password sign-in. Auth.js keeps a password sign-in in a JWT cookie; the JWT
+ * carries the id of a UserSession row that every request checks
+ * (server/auth/sessions.ts, docs/decisions/0007-revocable-sessions.md), so
+ * signing out, a password change or "sign out everywhere" takes effect at
+ * once on every web instance, wherever `auth()` is called. The user's role,
+ * name and email are re-read with the session on every request.
  */
 import { PrismaAdapter } from "@auth/prisma-adapter";
-import NextAuth, { type DefaultSession } from "next-auth";
-import Credentials from "next-auth/providers/credentials";
+import { CredentialsSignin } from "@auth/core/errors";
+import Credentials from "@auth/core/providers/credentials";
+import type { DefaultSession } from "@auth/core/types";
+import NextAuth from "next-auth";
+import { headers } from "next/headers";
+import { clientAddressOf } from "../http/client-address.ts";
 import { getServices } from "../services.ts";
-import { verifyCredentials } from "../users/users.ts";
+import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
+import { signInWithPassword } from "./sign-in.ts";
 
-declare module "next-auth" {
+declare module "@auth/core/types" {
   interface Session {
     user: { id: string; role: "member" | "admin" } & DefaultSession["user"];
+    /** The UserSession row this browser is signed in with. */
+    sessionId: string;
+  }
+}
+
+declare module "@auth/core/jwt" {
+  interface JWT {
+    /** UserSession id: the session is live only while that row is. */
+    sid?: string;
+    role?: "member" | "admin";
+  }
+}
+
+/** A refused sign-in while the account or address waits out a delay; `code` carries the seconds to wait. */
+class SignInThrottled extends CredentialsSignin {
+  constructor(retryAfterSeconds: number) {
+    super();
+    this.code = `throttled_${retryAfterSeconds}`;
+  }
+}
+
+/** The sign-in page reads the wait from the error code (`throttled_<seconds>`). */
+export function retryAfterOf(code: unknown): number | null {
+  const m = typeof code === "string" ? /^throttled_(\d+)$/.exec(code) : null;
+  return m ? Number(m[1]) : null;
+}
+
+async function requestOrigin(): Promise<{ userAgent: string | null; clientAddress: string | null }> {
+  try {
+    const h = await headers();
+    return { userAgent: h.get("user-agent"), clientAddress: clientAddressOf(h) };
+  } catch {
+    return { userAgent: null, clientAddress: null }; // outside a request
   }
 }
 
@@ -22,36 +63,58 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     adapter: PrismaAdapter(db),
     secret: config.authSecret,
     trustHost: true,
-    session: { strategy: "jwt", maxAge: 30 * 24 * 3600 },
-    pages: { signIn: "/signin" },
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+    pages: { signIn: "/signin", error: "/signin" },
     logger: {
       // A wrong password is an everyday event, not an error with a stack trace.
       error(error: Error) {
-        if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") console.warn("sign-in refused: wrong email or password");
-        else console.error("[auth]", error);
+        if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") return;
+        console.error("[auth]", error);
       },
     },
     providers: [
       Credentials({
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-        authorize: async (credentials) => {
-          const user = await verifyCredentials(db, credentials?.email, credentials?.password);
-          return user && { id: user.id, email: user.email, name: user.name, role: user.role };
+        authorize: async (credentials, request) => {
+          const result = await signInWithPassword(
+            { db, throttle: config.signInThrottle },
+            { email: credentials?.email, password: credentials?.password, clientAddress: clientAddressOf(request.headers) },
+          );
+          if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
+          if (result.reason === "throttled") throw new SignInThrottled(result.retryAfterSeconds);
+          return null;
         },
       }),
     ],
     callbacks: {
-      jwt({ token, user }) {
-        if (user) {
+      async jwt({ token, user }) {
+        if (user?.id) {
+          // Just signed in: a new session row, named by the cookie from now on.
+          token.sid = await startSession(db, user.id, await requestOrigin());
           token.sub = user.id;
-          token.role = (user as { role?: string }).role;
+          return token;
         }
+        const current = await checkSession(db, token.sid);
+        if (!current) return null; // revoked, expired or unknown: signed out (the cookie is cleared where it can be)
+        token.sub = current.id;
+        token.role = current.role;
+        token.email = current.email;
+        token.name = current.name;
         return token;
       },
       session({ session, token }) {
         session.user.id = token.sub ?? "";
         session.user.role = token.role === "admin" ? "admin" : "member";
+        session.user.email = token.email ?? "";
+        session.user.name = token.name ?? null;
+        session.sessionId = token.sid ?? "";
         return session;
+      },
+    },
+    events: {
+      async signOut(message) {
+        const sid = "token" in message ? message.token?.sid : undefined;
+        if (sid) await revokeSession(db, sid, "signed_out");
       },
     },
   };

@@ -2,7 +2,8 @@
  * `npm start`: everything on one machine, with no configuration required.
  * Resolves what is missing (embedded Postgres, the provider simulator, a local
  * auth secret), migrates the database, creates the bootstrap admin, builds the
- * Next.js app when no build exists, and runs it.
+ * Next.js app when no build exists, and runs it behind the portal's own web
+ * server (scripts/web.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -85,7 +86,8 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
       log(`${stale}: running \`next build\`…`);
       await run(spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: "inherit" }));
     }
-    const web = spawn(process.execPath, [nextBin, "start", "-p", String(config.port), "-H", config.host], {
+    // The portal's own server in front of the build (server/http/web-server.ts), run through tsx as this launcher is.
+    const web = spawn(process.execPath, ["--import", "tsx", path.join(cwd, "scripts", "web.ts")], {
       cwd,
       env: childEnv,
       stdio: ["ignore", "inherit", "inherit"],

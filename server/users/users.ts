@@ -29,14 +29,43 @@ export async function createUser(
   return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 
-/** Returns the user when the email and password match, else null (never says which was wrong). */
+/**
+ * Returns the user when the email and password match, else null (never says
+ * which was wrong). An unknown email costs the same hash check as a wrong
+ * password, so the answer's timing does not tell whether an account exists.
+ */
 export async function verifyCredentials(db: Db, email: unknown, password: unknown): Promise<SessionUser | null> {
   const e = emailSchema.safeParse(email);
-  if (!e.success || typeof password !== "string" || password.length === 0) return null;
+  if (!e.success || typeof password !== "string" || password.length === 0 || password.length > 1000) {
+    await verifyPassword(await dummyHash(), "x");
+    return null;
+  }
   const user = await db.user.findUnique({ where: { email: e.data } });
-  if (!user?.passwordHash) return null;
+  if (!user?.passwordHash) {
+    await verifyPassword(await dummyHash(), password);
+    return null;
+  }
   if (!(await verifyPassword(user.passwordHash, password))) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+let dummy: Promise<string> | undefined;
+/** A hash made with the same parameters as real ones, checked when there is no real one to check. */
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString("base64url"));
+  return dummy;
+}
+
+/**
+ * Changes a user's own password: the current one must be given. Returns
+ * false when it is wrong. The caller ends the user's sessions.
+ */
+export async function changePassword(db: Db, userId: string, currentPassword: string, newPassword: string): Promise<boolean> {
+  const password = passwordSchema.parse(newPassword);
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) return false;
+  await db.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(password) } });
+  return true;
 }
 
 export async function getSessionUser(db: Db, id: string): Promise<SessionUser | null> {

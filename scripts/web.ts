@@ -1,0 +1,21 @@
+// npm run web: the web process alone (the portal's own server in front of the
+// production build; see server/http/web-server.ts). `npm start` runs it for
+// you; deployments run it with DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET set.
+import { loadRuntimeConfig } from "../server/config.ts";
+import { startWebServer } from "../server/http/web-server.ts";
+import { runUntilSignal } from "./lib/lifecycle.ts";
+
+await runUntilSignal(async () => {
+  const config = loadRuntimeConfig();
+  const server = await startWebServer({
+    dir: process.cwd(),
+    host: config.host,
+    port: config.port,
+    publicBaseUrl: config.publicBaseUrl,
+    trustedProxies: config.trustedProxies,
+    // Pages play the simulator's sample results straight from it until they are archived.
+    mediaOrigins: config.provider.simulator ? [new URL(config.provider.baseUrl).origin] : [],
+  });
+  console.log(`Web server listening on ${server.url}`);
+  return { stop: () => server.close() };
+});

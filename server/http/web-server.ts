@@ -1,0 +1,103 @@
+/**
+ * The portal's web server: Next.js's request handler behind a plain
+ * node:http server of our own (docs/decisions/0008-own-web-server.md). Three
+ * things must happen before Next.js sees a request, and `next start` cannot
+ * do them:
+ * - the client address is decided from the TCP peer and the trusted proxies
+ *   only (Next.js keeps whatever X-Forwarded-For a client sends), and handed
+ *   on in one header that no client can set (server/http/client-address.ts);
+ * - every answer gets the security headers, with a fresh CSP nonce that
+ *   Next.js then puts on its own scripts (server/http/security-headers.ts);
+ * - a state-changing request sent by another site's page is refused before
+ *   it reaches a route, a server action or tRPC.
+ * It also stops gracefully: no new connections, in-flight requests finish.
+ */
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import next from "next";
+import { CLIENT_ADDRESS_HEADER, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
+import type { ErrorBody } from "./errors.ts";
+import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
+
+export interface WebServerOptions {
+  /** The project folder (where .next is). */
+  dir: string;
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** PUBLIC_BASE_URL: the portal's own origin, and https or not. */
+  publicBaseUrl: string;
+  /** TRUSTED_PROXIES. */
+  trustedProxies: string;
+  /** Origins served over http that pages may show media from (the local simulator's). */
+  mediaOrigins: string[];
+  dev?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const CROSS_SITE: ErrorBody = {
+  error: { code: "FORBIDDEN", message: "This request came from another site's page; the portal only accepts changes made on its own pages." },
+};
+
+export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const log = o.log ?? ((line: string) => console.error(line));
+  const trusted = parseTrustedProxies(o.trustedProxies);
+  const publicOrigin = new URL(o.publicBaseUrl).origin;
+  const https = publicOrigin.startsWith("https:");
+  const app = next({ dev: o.dev ?? false, dir: o.dir, hostname: o.host, port: o.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const server = http.createServer((req, res) => {
+    const client = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
+    if (client) req.headers[CLIENT_ADDRESS_HEADER] = client;
+    else delete req.headers[CLIENT_ADDRESS_HEADER];
+
+    const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, dev: o.dev });
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (isCrossSiteWrite(req, publicOrigin)) {
+      res.writeHead(403, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(CROSS_SITE));
+      return;
+    }
+    // Next.js reads the nonce for its scripts from the request's policy.
+    req.headers["content-security-policy"] = headers["Content-Security-Policy"];
+    handle(req, res).catch((err: unknown) => {
+      log(`[web] unhandled error for ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
+      else res.destroy();
+    });
+  });
+  // Slow or idle clients must not hold sockets for ever.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 10 * 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shown = o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host.includes(":") ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    async close() {
+      // Stop accepting, let in-flight requests finish (cut after 10 s), then stop Next.js.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(cut);
+      await app.close();
+    },
+  };
+}
