@@ -69,7 +69,8 @@ function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+/** Starts the simulator; refuses (throws) without an API key. */
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const state = createState(opts);
   const { log } = state;
   const { host } = state.options;

@@ -14,8 +14,12 @@ export interface SimulatorOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** The key clients must send as `Authorization: Bearer <key>`. Default "sim-local-key". */
-  apiKey?: string;
+  /**
+   * The key clients must send as `Authorization: Bearer <key>`; it also guards
+   * the `/__sim/` control API. Required, and there is no default: a well-known
+   * key would let anyone read every user's prompts and callback tokens.
+   */
+  apiKey: string;
   /** Time per state step. Default 1500 ms. */
   stepMs?: number;
   /** Base URL used in result links. Default http://<host>:<port>. */
@@ -154,10 +158,11 @@ const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000;
 export const PROCESSING_PROGRESS = [10, 40, 70, 90];
 
 export function createState(opts: SimulatorOptions): SimulatorState {
+  if (typeof opts.apiKey !== "string" || opts.apiKey.trim() === "") throw new Error("The simulator needs an API key (apiKey).");
   return {
     options: {
       host: opts.host ?? "127.0.0.1",
-      apiKey: opts.apiKey ?? "sim-local-key",
+      apiKey: opts.apiKey,
       stepMs: opts.stepMs ?? 1500,
       callbackRetryDelaysMs: [...(opts.callbackRetryDelaysMs ?? DEFAULT_CALLBACK_RETRY_DELAYS_MS)],
       callbackTimeoutMs: opts.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
