@@ -1,14 +1,38 @@
 /**
  * The `/__sim/` control API, for browser tests that cannot reach the
  * simulator's objects: set and list fault rules, reset, and read what the
- * simulator saw (a task, the request log). Same bearer key as the provider API.
+ * simulator saw (a task, the request log). Same bearer key as the provider API,
+ * and only for a loopback peer: the request log holds every user's prompts and
+ * callback tokens, and the simulator may listen on 0.0.0.0 (SIMULATOR_HOST)
+ * for the provider API alone.
  */
 import type http from "node:http";
+import { BlockList, isIP } from "node:net";
 import { describeIssues, faultsBodySchema } from "./faults.ts";
 import { hasBearerKey, readBody, sendError, sendJson, UNAUTHORIZED } from "./http.ts";
 import { resetState, type SimulatorState } from "./state.ts";
 
 export const CONTROL_PREFIX = "/__sim/";
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4"); // also matches ::ffff:127.x.x.x
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** True when a TCP peer address (`socket.remoteAddress`) is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.x.x. */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return LOOPBACK.check(address, family === 6 ? "ipv6" : "ipv4");
+}
+
+/**
+ * Whether a request may reach the control API at all; when not, the simulator
+ * answers 404 as if the routes did not exist.
+ */
+export function controlApiServes(state: SimulatorState, req: http.IncomingMessage): boolean {
+  return state.options.controlApi && isLoopbackPeer(req.socket.remoteAddress);
+}
 
 export async function handleControl(state: SimulatorState, req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string): Promise<void> {
   if (!hasBearerKey(req, state.options.apiKey)) return sendError(res, UNAUTHORIZED);

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type http from "node:http";
 import { checkGenerationRequest } from "./contract.ts";
-import { CONTROL_PREFIX, handleControl } from "./control.ts";
+import { CONTROL_PREFIX, controlApiServes, handleControl } from "./control.ts";
 import { HTTP_FAULT_DEFAULTS, type HttpFault } from "./faults.ts";
 import { BodyTooLarge, hasBearerKey, MAX_BODY_BYTES, readBody, sendError, sendFile, sendJson, UNAUTHORIZED, type SimError } from "./http.ts";
 import { later, type SimulatorRequestRecord, type SimulatorState } from "./state.ts";
@@ -138,7 +138,7 @@ export async function handle(state: SimulatorState, req: http.IncomingMessage, r
   if (path === "/v1/videos/generations") return handleCreate(state, req, res, method, path);
   const taskMatch = /^\/v1\/tasks\/([^/]*)$/.exec(path);
   if (taskMatch) return handleQuery(state, req, res, method, path, taskMatch[1] ?? "");
-  if (state.options.controlApi && path.startsWith(CONTROL_PREFIX)) return handleControl(state, req, res, method, path);
+  if (path.startsWith(CONTROL_PREFIX) && controlApiServes(state, req)) return handleControl(state, req, res, method, path);
 
   const isRead = method === "GET" || method === "HEAD";
   if (isRead && /^\/files\/[^/]+\.mp4$/.test(path)) {

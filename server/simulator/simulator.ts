@@ -17,7 +17,10 @@
  *   callback faults), from code (`sim.faults`) or over HTTP under `/__sim/`.
  * - http.ts: small HTTP helpers.
  *
- * Control API (same bearer key as the provider API; for browser tests):
+ * Control API, for browser tests: same bearer key as the provider API, and
+ * only from a loopback peer (127.0.0.0/8, ::1); any other peer gets 404, as if
+ * these routes did not exist, even with the key. The provider API, the files
+ * and the samples answer every peer.
  *   POST /__sim/faults     body {http?, failTask?, callbacks?}: one rule or a list each (see faults.ts)
  *   GET  /__sim/faults     the active rules
  *   POST /__sim/reset      clears all rules and the request log (tasks keep running)
