@@ -6,15 +6,21 @@
  *   SIMULATOR_HOST        default 127.0.0.1 (0.0.0.0 to reach it from other machines)
  *   SIMULATOR_STEP_MS     time per task state step, default 1500
  *   SIMULATOR_PUBLIC_URL  base URL put in result links, default the listening URL
- *   EVOLINK_API_KEY       the key clients must send, default "sim-local-key"
+ *   EVOLINK_API_KEY       the key clients must send; default the data folder's own
+ *                         key, "simulatorKey" in <DATA_DIR>/local-secrets.json
+ *                         (made on first use, as `npm start` does; never printed)
+ *   DATA_DIR              the data folder, default .data
  *   SIMULATOR_CALLBACK_RETRY_DELAYS_MS  comma-separated waits before callback retries, default 1000,2000,4000
  *   SIMULATOR_CALLBACK_TIMEOUT_MS       time a callback receiver has to answer 2xx, default 10000
  *   SIMULATOR_PROGRESS_CALLBACKS        "1" to also call back at each progress step (the provider does not)
  *   SIMULATOR_OVERLONG_TEXT             "refuse" (default) or "truncate" (as the provider) for over-long prompts
  *
- * Faults for browser tests: POST /__sim/faults, POST /__sim/reset (same key);
+ * Faults for browser tests: POST /__sim/faults, POST /__sim/reset (same key,
+ * and only from this machine: the control API answers loopback peers only);
  * see server/simulator/simulator.ts.
  */
+import path from "node:path";
+import { loadOrCreateLocalSecrets, localSecretsFile } from "../server/local-secrets.ts";
 import { startSimulator } from "../server/simulator/simulator.ts";
 
 function intFromEnv(name: string, fallback: number): number {
@@ -45,7 +51,8 @@ if (overlongText !== "refuse" && overlongText !== "truncate") {
   process.exit(1);
 }
 
-const apiKey = process.env.EVOLINK_API_KEY || "sim-local-key";
+const dataDir = path.resolve(process.env.DATA_DIR || ".data");
+const apiKey = process.env.EVOLINK_API_KEY || (await loadOrCreateLocalSecrets(dataDir)).simulatorKey;
 const sim = await startSimulator({
   port: intFromEnv("SIMULATOR_PORT", 4010),
   host: process.env.SIMULATOR_HOST || undefined,
@@ -59,8 +66,8 @@ const sim = await startSimulator({
   log: (msg) => console.log(`[simulator] ${msg}`),
 });
 
-// Never print a key that may be a real one.
-const keySource = process.env.EVOLINK_API_KEY ? "EVOLINK_API_KEY" : `"${apiKey}" (default)`;
+// Never print the key: say where it is kept.
+const keySource = process.env.EVOLINK_API_KEY ? "from EVOLINK_API_KEY" : `"simulatorKey" in ${localSecretsFile(dataDir)}`;
 console.log(`Evolink simulator ready at ${sim.url} (API key: ${keySource}). Ctrl+C to stop.`);
 
 let stopping = false;

@@ -20,8 +20,6 @@ import { loadOrCreateLocalSecrets } from "../local-secrets.ts";
 import { startSimulator } from "../simulator/simulator.ts";
 import { ensureBootstrapAdmin } from "../users/users.ts";
 
-const SIMULATOR_KEY = "sim-local-key";
-
 export interface LaunchOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
@@ -64,10 +62,10 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     if (config.provider.apiKey) {
       providerEnv = { EVOLINK_BASE_URL: config.provider.baseUrl, EVOLINK_API_KEY: config.provider.apiKey, EVOLINK_SIMULATOR: "0" };
     } else {
-      const sim = await startSimulator({ port: config.simulator.port, apiKey: SIMULATOR_KEY, stepMs: config.simulator.stepMs });
+      const sim = await startSimulator({ port: config.simulator.port, apiKey: secrets.simulatorKey, stepMs: config.simulator.stepMs });
       stops.push(() => sim.close());
       log(`Provider simulator on ${sim.url} (set EVOLINK_API_KEY to use the real provider).`);
-      providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: SIMULATOR_KEY, EVOLINK_SIMULATOR: "1" };
+      providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: secrets.simulatorKey, EVOLINK_SIMULATOR: "1" };
     }
 
     // 3. The web app

@@ -12,6 +12,14 @@ export interface SimError {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** What the provider answers a request without the right key. */
+export const UNAUTHORIZED: SimError = { status: 401, code: "unauthorized", type: "authentication_error", message: "Invalid or missing API key." };
+
+/** True when the request carries `Authorization: Bearer <apiKey>`. */
+export function hasBearerKey(req: http.IncomingMessage, apiKey: string): boolean {
+  return req.headers.authorization === `Bearer ${apiKey}`;
+}
+
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}) {
   const payload = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload), ...headers });

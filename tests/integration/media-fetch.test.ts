@@ -204,7 +204,7 @@ describe("checkGenerationMedia with the real fetcher", () => {
   describe("the simulator's sample media (what the form offers in local mode)", () => {
     let sim: Simulator;
     beforeAll(async () => {
-      sim = await startSimulator({ port: 0 });
+      sim = await startSimulator({ port: 0, apiKey: "test-key" });
     });
     afterAll(async () => {
       await sim.close();
