@@ -1,27 +1,28 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
-import { auth } from "@/server/auth/auth.ts";
+import { currentUser } from "@/server/auth/current-user.ts";
 import { signOutAction } from "../signin/actions.ts";
 
 export const dynamic = "force-dynamic";
 
-/** Every page in this group requires a signed-in user. */
+/** Every page in this group requires a signed-in user with a live session. */
 export default async function PortalLayout({ children }: { children: ReactNode }) {
-  const session = await auth();
-  if (!session?.user) redirect("/signin");
+  const user = await currentUser();
+  if (!user) redirect("/signin");
   return (
     <>
       <header className="topbar">
         <Link href="/tasks" className="brand">
           Wan video portal
         </Link>
-        <nav>
+        <nav aria-label="Main">
           <Link href="/tasks/new">New video</Link>
           <Link href="/tasks">My history</Link>
+          <Link href="/account">Account</Link>
         </nav>
         <form action={signOutAction} className="signout">
-          <span className="muted">{session.user.email}</span>
+          <span className="muted">{user.email}</span>
           <button type="submit" className="link">
             Sign out
           </button>

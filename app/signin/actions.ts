@@ -1,23 +1,23 @@
 "use server";
 import { AuthError } from "next-auth";
 import { signIn, signOut } from "@/server/auth/auth.ts";
+import { safeRedirectPath } from "@/server/auth/redirect.ts";
+import { retryAfterOf, signInRefusalMessage } from "@/server/auth/messages.ts";
 
 export interface SignInState {
   error: string | null;
 }
 
 export async function signInAction(_prev: SignInState, form: FormData): Promise<SignInState> {
-  const next = String(form.get("next") ?? "/tasks");
   try {
     await signIn("credentials", {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
-      // Only paths on this site: never an open redirect.
-      redirectTo: next.startsWith("/") && !next.startsWith("//") ? next : "/tasks",
+      redirectTo: safeRedirectPath(form.get("next")),
     });
     return { error: null };
   } catch (err) {
-    if (err instanceof AuthError) return { error: "Wrong email or password." };
+    if (err instanceof AuthError) return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)) };
     throw err; // includes Next's redirect on success
   }
 }

@@ -2,8 +2,8 @@
 import { useActionState } from "react";
 import { signInAction, type SignInState } from "./actions.ts";
 
-export function SignInForm({ next }: { next: string }) {
-  const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: null });
+export function SignInForm({ next, initialError }: { next: string; initialError: string | null }) {
+  const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: initialError });
   return (
     <form action={action} className="card form">
       <input type="hidden" name="next" value={next} />

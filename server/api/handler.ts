@@ -7,6 +7,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { currentSession } from "../auth/current-user.ts";
 import { readTextWithin } from "../http/body.ts";
+import { clientAddressOf } from "../http/client-address.ts";
 import { routeHandler, type HttpHandler } from "../http/errors.ts";
 import type { Services } from "../services.ts";
 import { appRouter } from "./root.ts";
@@ -15,9 +16,9 @@ import { errorReference, type Context } from "./trpc.ts";
 /** A tRPC request body never needs more (a form with its prompts). */
 export const MAX_TRPC_BODY_BYTES = 1024 * 1024;
 
-export async function contextFor(services: Services): Promise<Context> {
+export async function contextFor(services: Services, req: Request): Promise<Context> {
   const session = await currentSession();
-  return { services, user: session?.user ?? null, sessionId: session?.sessionId ?? null };
+  return { services, user: session?.user ?? null, sessionId: session?.sessionId ?? null, clientAddress: clientAddressOf(req.headers) };
 }
 
 export function trpcRoute(services: () => Services): HttpHandler {
@@ -32,7 +33,7 @@ export function trpcRoute(services: () => Services): HttpHandler {
       endpoint: "/api/trpc",
       req: request,
       router: appRouter,
-      createContext: () => contextFor(services()),
+      createContext: () => contextFor(services(), req),
       onError({ error, path }) {
         if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[error ${errorReference(error)}] tRPC ${path ?? "?"}:`, error.cause ?? error);
       },

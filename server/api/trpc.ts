@@ -19,6 +19,8 @@ export interface Context {
   user: SessionUser | null;
   /** The session (UserSession row id) the request was made in, when signed in. */
   sessionId?: string | null;
+  /** The client address the web server decided (server/http/client-address.ts). */
+  clientAddress?: string | null;
 }
 
 const trpcCodeOf: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {

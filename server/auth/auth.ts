@@ -15,6 +15,7 @@ import NextAuth from "next-auth";
 import { headers } from "next/headers";
 import { clientAddressOf } from "../http/client-address.ts";
 import { getServices } from "../services.ts";
+import { throttledCode } from "./messages.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
 import { signInWithPassword } from "./sign-in.ts";
 
@@ -38,14 +39,8 @@ declare module "@auth/core/jwt" {
 class SignInThrottled extends CredentialsSignin {
   constructor(retryAfterSeconds: number) {
     super();
-    this.code = `throttled_${retryAfterSeconds}`;
+    this.code = throttledCode(retryAfterSeconds);
   }
-}
-
-/** The sign-in page reads the wait from the error code (`throttled_<seconds>`). */
-export function retryAfterOf(code: unknown): number | null {
-  const m = typeof code === "string" ? /^throttled_(\d+)$/.exec(code) : null;
-  return m ? Number(m[1]) : null;
 }
 
 async function requestOrigin(): Promise<{ userAgent: string | null; clientAddress: string | null }> {

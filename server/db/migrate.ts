@@ -26,6 +26,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { DomainError } from "../errors.ts";
 
 /** Prisma's advisory lock key for migrations on PostgreSQL. */
 export const PRISMA_MIGRATION_LOCK_KEY = 72707369;
@@ -55,7 +56,9 @@ export interface ApplyMigrationsOptions {
   lockTimeoutMs?: number;
 }
 
-export class MigrationChecksumMismatchError extends Error {
+export class MigrationChecksumMismatchError extends DomainError {
+  static override readonly kind = "MigrationChecksumMismatchError";
+
   constructor(readonly migrations: string[]) {
     super(
       `Migration${migrations.length > 1 ? "s" : ""} ${list(migrations)} ` +
@@ -63,7 +66,6 @@ export class MigrationChecksumMismatchError extends Error {
         `migration.sql no longer matches _prisma_migrations. Restore the applied file(s) ` +
         `(e.g. from git) and put further changes into a new migration.`,
     );
-    this.name = "MigrationChecksumMismatchError";
   }
   /** The first mismatching migration. */
   get migration(): string {
@@ -71,7 +73,9 @@ export class MigrationChecksumMismatchError extends Error {
   }
 }
 
-export class FailedMigrationsPresentError extends Error {
+export class FailedMigrationsPresentError extends DomainError {
+  static override readonly kind = "FailedMigrationsPresentError";
+
   constructor(readonly migrations: string[]) {
     super(
       `The database has failed migration${migrations.length > 1 ? "s" : ""} ${list(migrations)} ` +
@@ -81,11 +85,12 @@ export class FailedMigrationsPresentError extends Error {
         `\`prisma migrate resolve --rolled-back "<name>"\` (it is then applied again), ` +
         `or finish it by hand and run \`prisma migrate resolve --applied "<name>"\`.`,
     );
-    this.name = "FailedMigrationsPresentError";
   }
 }
 
-export class MissingMigrationsError extends Error {
+export class MissingMigrationsError extends DomainError {
+  static override readonly kind = "MissingMigrationsError";
+
   constructor(readonly migrations: string[]) {
     super(
       `Migration${migrations.length > 1 ? "s" : ""} ${list(migrations)} ` +
@@ -93,11 +98,12 @@ export class MissingMigrationsError extends Error {
         `missing from the migrations folder. Restore ${migrations.length > 1 ? "them" : "it"} ` +
         `(e.g. from git) before applying migrations to this database.`,
     );
-    this.name = "MissingMigrationsError";
   }
 }
 
-export class MigrationFailedError extends Error {
+export class MigrationFailedError extends DomainError {
+  static override readonly kind = "MigrationFailedError";
+
   constructor(
     readonly migration: string,
     readonly postgresMessage: string,
@@ -113,7 +119,6 @@ export class MigrationFailedError extends Error {
         : `Migration "${migration}" failed and was rolled back: ${postgresMessage}`,
       options,
     );
-    this.name = "MigrationFailedError";
   }
 }
 

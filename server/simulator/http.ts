@@ -1,5 +1,6 @@
 /** Small HTTP helpers shared by the simulator's modules. */
 import type http from "node:http";
+import { DomainError } from "../errors.ts";
 
 /** An HTTP error answered with the provider's error body. */
 export interface SimError {
@@ -71,14 +72,16 @@ export function sendFile(req: http.IncomingMessage, res: http.ServerResponse, da
   }
 }
 
-export class BodyTooLarge extends Error {}
+export class BodyTooLarge extends DomainError {
+  static override readonly kind = "SimulatorBodyTooLarge";
+}
 
 export async function readBody(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
     total += (chunk as Buffer).length;
-    if (total > maxBytes) throw new BodyTooLarge();
+    if (total > maxBytes) throw new BodyTooLarge(`The request body exceeds ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");

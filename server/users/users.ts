@@ -34,18 +34,24 @@ export async function createUser(
  * which was wrong). An unknown email costs the same hash check as a wrong
  * password, so the answer's timing does not tell whether an account exists.
  */
-export async function verifyCredentials(db: Db, email: unknown, password: unknown): Promise<SessionUser | null> {
+export async function verifyCredentials(
+  db: Db,
+  email: unknown,
+  password: unknown,
+  /** The hash check (a seam for tests that count the work done). */
+  verify: (hash: string, password: string) => Promise<boolean> = verifyPassword,
+): Promise<SessionUser | null> {
   const e = emailSchema.safeParse(email);
   if (!e.success || typeof password !== "string" || password.length === 0 || password.length > 1000) {
-    await verifyPassword(await dummyHash(), "x");
+    await verify(await dummyHash(), "x");
     return null;
   }
   const user = await db.user.findUnique({ where: { email: e.data } });
   if (!user?.passwordHash) {
-    await verifyPassword(await dummyHash(), password);
+    await verify(await dummyHash(), password);
     return null;
   }
-  if (!(await verifyPassword(user.passwordHash, password))) return null;
+  if (!(await verify(user.passwordHash, password))) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 

@@ -1,0 +1,13 @@
+import Link from "next/link";
+
+export default function NotFound() {
+  return (
+    <main className="narrow">
+      <h1>Not found</h1>
+      <p>There is nothing at this address. It may have been moved, or the link may be incomplete.</p>
+      <p>
+        <Link href="/tasks">Go to your history</Link>
+      </p>
+    </main>
+  );
+}
