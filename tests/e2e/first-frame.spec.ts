@@ -1,5 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
-import { E2E_ADMIN, signIn } from "./fixtures.ts";
+import { E2E_ADMIN, expect, signIn, test } from "./fixtures.ts";
 
 
 test("a wrong password is refused with a message", async ({ page }) => {

@@ -1,13 +1,34 @@
-import { expect, type Page } from "@playwright/test";
+/**
+ * Shared steps of the browser tests, and `test` itself: every test fails if
+ * the page reports a Content-Security-Policy violation, so the policy is
+ * checked on everything a person does.
+ */
+import { test as base, expect, type Page } from "@playwright/test";
+import { E2E_ADMIN } from "./instances.ts";
 
-export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password" };
+export { E2E_ADMIN };
+export { expect };
 
-/** Signs in as the bootstrap admin from a signed-out page, landing on "My history". */
-export async function signIn(page: Page) {
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (msg) => {
+        if (/Content Security Policy|Content-Security-Policy/i.test(msg.text())) violations.push(msg.text());
+      });
+      await use(violations);
+      expect(violations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/** Signs in from a signed-out page, landing on "My history". */
+export async function signIn(page: Page, account: { email: string; password: string } = E2E_ADMIN) {
   await page.goto("/tasks");
   await expect(page).toHaveURL(/\/signin/);
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
 }

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { openNewTaskForm } from "./fixtures.ts";
+import type { Page } from "@playwright/test";
+import { expect, openNewTaskForm, test } from "./fixtures.ts";
 
 
 /** Records calls to tasks.create, to prove that nothing was submitted. */

@@ -1,6 +1,6 @@
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
-import { openNewTaskForm } from "./fixtures.ts";
+import type { Page } from "@playwright/test";
+import { expect, openNewTaskForm, test } from "./fixtures.ts";
 
 const media = (name: string) => path.resolve(import.meta.dirname, "../fixtures/media", name);
 
