@@ -5,7 +5,7 @@
  * their services the same way.
  */
 import { createDb, type Db } from "./db/client.ts";
-import { loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { httpMediaOrigins, loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
@@ -33,7 +33,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       db,
       provider,
       prices: config.prices,
-      fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowLoopbackHttp: config.provider.simulator }),
+      fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowedOrigins: httpMediaOrigins(config).fetch }),
       callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
     },
   };

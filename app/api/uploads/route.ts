@@ -1,4 +1,5 @@
 import { currentUser } from "@/server/auth/current-user.ts";
+import { httpMediaOrigins } from "@/server/config.ts";
 import { AppError, httpStatusOf } from "@/server/errors.ts";
 import { BodyTooLargeError, readFormDataWithin } from "@/server/http/body.ts";
 import { formatBytes } from "@/server/media/rules.ts";
@@ -18,7 +19,7 @@ export async function POST(req: Request) {
   const user = await currentUser(services);
   if (!user) return Response.json({ error: "Sign in to upload files", fieldErrors: {} }, { status: 401 });
   // A link the provider could not fetch would only fail later, after the form is sent.
-  const availability = uploadAvailability({ publicBaseUrl: config.publicBaseUrl, simulator: config.provider.simulator });
+  const availability = uploadAvailability({ publicBaseUrl: config.publicBaseUrl, httpOrigins: httpMediaOrigins(config).request });
   if (!availability.enabled) return Response.json({ error: availability.reason, fieldErrors: {} }, { status: 400 });
   try {
     const form = await readFormDataWithin(req, MAX_UPLOAD_REQUEST_BYTES);
