@@ -11,6 +11,7 @@ import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
 import { createStorage, type ObjectStorage } from "./storage/storage.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
+import { createMediaSource } from "./uploads/media-source.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -24,6 +25,13 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
   const db = overrides.db ?? createDb(config.databaseUrl);
   const provider = overrides.provider ?? createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
   const storage = overrides.storage ?? createStorage(config);
+  const maxBytes = largestMediaBytes();
+  // Own upload links from storage; anything else through the guarded fetcher (the simulator's origin exempt in simulator mode).
+  const fetchMedia = createMediaSource({
+    fetcher: createMediaFetcher({ maxBytes, timeoutMs: 10_000, allowedOrigins: httpMediaOrigins(config).fetch }),
+    uploads: { storage, serverSecret: config.authSecret, publicBaseUrl: config.publicBaseUrl },
+    maxBytes,
+  });
   return {
     config,
     db,
@@ -33,7 +41,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       db,
       provider,
       prices: config.prices,
-      fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowedOrigins: httpMediaOrigins(config).fetch }),
+      fetchMedia,
       callbacks: { publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator },
     },
   };

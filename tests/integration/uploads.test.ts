@@ -2,8 +2,9 @@
  * Uploads: saveUpload checks each file with the media rules before storing it
  * and returns a tokened link; openUpload serves it back (behind a small HTTP
  * server here, as app/api/uploads/[name] does) with Range support. The link
- * passes the media check through the real fetcher when its origin is allowed,
- * and a task can be created from one in simulator mode.
+ * passes the media check through the real fetcher when its origin is allowed;
+ * the portal's own check reads its own links from storage, and a task can be
+ * created from one in simulator mode.
  */
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -225,6 +226,14 @@ describe("an uploaded file's link, in simulator mode", () => {
     expect(checked.facts.media.image_start).toMatchObject({ kind: "image", type: "png", width: 240, height: 240 });
     // Without the simulator, an http link is not one the provider could fetch.
     expect(createGenerationInputSchema({ httpOrigins: [] }).safeParse({ prompt: "A lighthouse", image_start: url }).success).toBe(false);
+  });
+
+  it("is read by the portal's own media check from storage (its address serves no uploads here), token checked", async () => {
+    const { url } = await saveUpload(own(), alice, upload("image_start", "image-240x240.png"));
+    expect(await portal.services.taskDeps.fetchMedia(url)).toEqual({ bytes: fixture("image-240x240.png"), contentType: "image/png" });
+    const forged = new URL(url);
+    forged.searchParams.set("token", uploadToken(TEST_SECRET, "uploads/another.png"));
+    expect(await portal.services.taskDeps.fetchMedia(forged.href)).toBeNull();
   });
 
   it("makes a task: the provider is sent the link", async () => {
