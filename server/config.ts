@@ -10,6 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { ThrottlePolicy } from "./auth/throttle.ts";
 import { DomainError } from "./errors.ts";
+import { isLoopbackHostname } from "./security/address.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -153,6 +154,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : { kind: "local", dir: c.STORAGE_DIR ?? path.join(c.DATA_DIR, "media") },
   };
+}
+
+/** The http:// origins media may come from under one configuration (see httpMediaOrigins). */
+export interface HttpMediaOrigins {
+  /**
+   * What a request may name over http (the request schema, the form, upload
+   * availability): the simulator's origin, and the portal's own when it is on
+   * this computer, since its upload links are then http://localhost:PORT/...
+   * (the simulator takes plain http on loopback only).
+   */
+  request: string[];
+  /**
+   * What the portal's network fetcher may reach over http and on this
+   * computer: the simulator's origin only. The portal's own upload links are
+   * read from storage, never fetched (server/uploads/media-source.ts).
+   */
+  fetch: string[];
+}
+
+/**
+ * The one place that decides which http origins media URLs may use: none
+ * with the real provider, which fetches media from the internet over https;
+ * with the local simulator (EVOLINK_SIMULATOR=1), its exact origin and, for
+ * requests, the portal's own. Exact origins, not "loopback": anything else on
+ * this computer stays out of reach.
+ */
+export function httpMediaOrigins(config: Pick<Config, "provider" | "publicBaseUrl">): HttpMediaOrigins {
+  if (!config.provider.simulator) return { request: [], fetch: [] };
+  const simulator = new URL(config.provider.baseUrl).origin;
+  const portal = URL.canParse(config.publicBaseUrl) ? new URL(config.publicBaseUrl) : null;
+  // Elsewhere the simulator would refuse plain http, and a public https address needs no exemption.
+  const portalOnLoopback = portal !== null && isLoopbackHostname(portal.hostname);
+  return { request: portalOnLoopback ? [simulator, portal.origin] : [simulator], fetch: [simulator] };
 }
 
 export type RuntimeConfig = Config & {

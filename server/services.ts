@@ -6,12 +6,13 @@
  */
 import { callbackUrlFor } from "./callbacks/token.ts";
 import { createDb, type Db } from "./db/client.ts";
-import { loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { httpMediaOrigins, loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
 import { createStorage, type ObjectStorage } from "./storage/storage.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
+import { createMediaSource } from "./uploads/media-source.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -25,6 +26,13 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
   const db = overrides.db ?? createDb(config.databaseUrl);
   const provider = overrides.provider ?? createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
   const storage = overrides.storage ?? createStorage(config);
+  const maxBytes = largestMediaBytes();
+  // Own upload links from storage; anything else through the guarded fetcher (the simulator's origin exempt in simulator mode).
+  const fetchMedia = createMediaSource({
+    fetcher: createMediaFetcher({ maxBytes, timeoutMs: 10_000, allowedOrigins: httpMediaOrigins(config).fetch }),
+    uploads: { storage, serverSecret: config.authSecret, publicBaseUrl: config.publicBaseUrl },
+    maxBytes,
+  });
   return {
     config,
     db,
@@ -34,7 +42,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       db,
       provider,
       prices: config.prices,
-      fetchMedia: createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 10_000, allowLoopbackHttp: config.provider.simulator }),
+      fetchMedia,
       callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
     },
   };

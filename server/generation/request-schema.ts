@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { MODEL_ID, type GenerationRequestBody } from "../provider/types.ts";
+import { isLocalHostname } from "../security/address.ts";
 
 export const GENERATION_MODES = ["first_frame", "first_last_frame", "video_continuation"] as const;
 export type GenerationModeName = (typeof GENERATION_MODES)[number];
@@ -168,17 +169,15 @@ export function modeViolations(mode: GenerationModeName | undefined, materials: 
   return out;
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
 export interface SchemaOptions {
   /**
-   * Accept http:// URLs on this machine's loopback addresses. Only for the
-   * local simulator, which serves sample media over plain HTTP; the real
-   * provider fetches media from the internet and takes https only.
+   * Exact origins (scheme, host and port, e.g. http://127.0.0.1:4010) whose
+   * URLs are accepted over plain http, and on this computer: with the local
+   * simulator, its own origin and the portal's (see httpMediaOrigins in
+   * server/config.ts). Empty or absent with the real provider, which fetches
+   * media from the internet over https only.
    */
-  allowLoopbackHttp?: boolean;
+  httpOrigins?: readonly string[];
   /**
    * What to do with a prompt or negative_prompt over its limit: "refuse"
    * (default: the message says by how much and offers truncation) or
@@ -188,11 +187,41 @@ export interface SchemaOptions {
   overLongText?: "refuse" | "truncate";
 }
 
-/** Whether `url` is one the provider (or, when allowed, the local simulator) can download. */
-export function isAllowedMediaUrl(url: string, opts: SchemaOptions = {}): boolean {
-  if (!URL.canParse(url)) return false;
+/** Why the provider could not download `url`, or null when it is fine. */
+export type MediaUrlProblem = "not-a-url" | "not-https" | "not-public";
+
+/** The http(s) origin of `url` as the URL parser writes it (scheme, host, port); null for anything else. */
+export function httpOriginOf(url: string): string | null {
+  if (!URL.canParse(url)) return null;
   const u = new URL(url);
-  return u.protocol === "https:" || (opts.allowLoopbackHttp === true && u.protocol === "http:" && isLoopbackHost(u.hostname));
+  return u.protocol === "http:" || u.protocol === "https:" ? u.origin : null;
+}
+
+/**
+ * The URL rule of every media field: a listed origin (`httpOrigins`) as is;
+ * otherwise https, on a host that is not this computer or a private network
+ * by its spelling (localhost, *.localhost, a non-public IP literal). The
+ * portal's fetcher checks the addresses a name resolves to, at connect time.
+ */
+export function mediaUrlProblem(url: string, opts: Pick<SchemaOptions, "httpOrigins"> = {}): MediaUrlProblem | null {
+  if (!URL.canParse(url)) return "not-a-url";
+  const u = new URL(url);
+  if (u.protocol !== "http:" && u.protocol !== "https:") return "not-https";
+  if ((opts.httpOrigins ?? []).some((listed) => httpOriginOf(listed) === u.origin)) return null;
+  if (isLocalHostname(u.hostname)) return "not-public";
+  return u.protocol === "https:" ? null : "not-https";
+}
+
+/** Whether `url` is one the provider (or, for listed origins, the local simulator) can download. */
+export function isAllowedMediaUrl(url: string, opts: Pick<SchemaOptions, "httpOrigins"> = {}): boolean {
+  return mediaUrlProblem(url, opts) === null;
+}
+
+function urlRuleMessage(field: string, problem: MediaUrlProblem | null): string | null {
+  if (problem === "not-public") {
+    return `${field}: use a public address; the video service cannot fetch files from a private network or this computer`;
+  }
+  return problem ? `${field} must be an https:// URL that the provider can download` : null;
 }
 
 function urlChecks(field: string, example: string, opts: SchemaOptions) {
@@ -206,9 +235,7 @@ function urlChecks(field: string, example: string, opts: SchemaOptions) {
           ? `${field} is empty; give a URL like ${example}`
           : !URL.canParse(v)
             ? `${field} must be a full URL, like ${example}`
-            : !isAllowedMediaUrl(v, opts)
-              ? `${field} must be an https:// URL that the provider can download`
-              : null;
+            : urlRuleMessage(field, mediaUrlProblem(v, opts));
       if (message) ctx.addIssue({ code: "custom", message });
     });
 }

@@ -1,21 +1,31 @@
 /**
  * Fetches a media URL once so its file can be checked before the paid call.
+ * Members choose these URLs, so this is where the portal could be turned
+ * against its own network (SSRF); the guard:
  *
- * - https only (plain http only to loopback, and only when allowed: the local
- *   simulator); redirects are followed (at most 3) under the same rules.
- * - Never connects to private, loopback or link-local addresses (unless
- *   loopback is allowed): the addresses are checked as resolved, at connect
- *   time, so a user cannot point the portal at its own network.
+ * - https only, except the exact origins in `allowedOrigins` (the local
+ *   simulator's, in simulator mode), which may be plain http and on this
+ *   computer. Nothing else on this computer is reachable, whatever the
+ *   spelling (127.1, 2130706433, [::ffff:7f00:1], localhost, ...).
+ * - Only public unicast addresses (server/security/address.ts), checked on
+ *   the address actually connected to: a host name is resolved once, in the
+ *   connection's `lookup` hook, and refused when any address it resolves to
+ *   is not public (so DNS rebinding between a check and the connection cannot
+ *   slip through); an IP literal, which skips lookup, is checked before
+ *   connecting.
+ * - Redirects are followed (at most 3), each hop checked the same way.
  * - Refuses a file over the byte cap without downloading it: Content-Length
  *   first, then by counting while streaming.
- * - Whatever goes wrong on the way (DNS, refused, timeout, HTTP error) gives
- *   null: "could not check", which is not a validation failure.
+ * - Never throws: a refused URL, and whatever goes wrong on the way (DNS,
+ *   refused, timeout, HTTP error), give null: "could not check", which is
+ *   not a validation failure.
  */
 import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
-import net from "node:net";
-import { isAllowedMediaUrl } from "../generation/request-schema.ts";
+import type net from "node:net";
+import { httpOriginOf, isAllowedMediaUrl } from "../generation/request-schema.ts";
+import { isPublicAddress, parseIpAddress } from "../security/address.ts";
 
 export type FetchedMedia =
   | { bytes: Uint8Array; contentType?: string }
@@ -25,73 +35,49 @@ export type FetchedMedia =
 /** One download of `url`, capped at `opts.maxBytes` (and the fetcher's own cap); null when it cannot be fetched. */
 export type MediaFetcher = (url: string, opts?: { maxBytes?: number }) => Promise<FetchedMedia | null>;
 
+/** Every address `hostname` resolves to (dns.lookup with `all`). */
+export type ResolveHost = (hostname: string, family: 0 | 4 | 6) => Promise<dns.LookupAddress[]>;
+
 export interface MediaFetcherOptions {
   /** Never keeps more than this many bytes of one file. */
   maxBytes: number;
   /** For the whole download, redirects included. */
   timeoutMs: number;
-  /** Allow http:// and connections to loopback addresses (the local simulator only). */
-  allowLoopbackHttp: boolean;
+  /**
+   * Exact origins (scheme, host, port) exempt from the address rule and
+   * allowed over plain http: the local simulator's, in simulator mode
+   * (httpMediaOrigins(config).fetch). Empty with the real provider.
+   */
+  allowedOrigins: readonly string[];
   /** Default 3. */
   maxRedirects?: number;
+  /** Test seam: how host names are resolved; dns.lookup unless given. */
+  lookup?: ResolveHost;
 }
 
-const PRIVATE = new net.BlockList();
-for (const [subnet, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  PRIVATE.addSubnet(subnet, prefix, "ipv4");
-}
-for (const [subnet, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  PRIVATE.addSubnet(subnet, prefix, "ipv6");
-}
-const LOOPBACK = new net.BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
+const systemResolve: ResolveHost = (hostname, family) => dns.promises.lookup(hostname, { all: true, family });
 
-/** Whether the portal may connect to `address`. */
-export function isPublicAddress(address: string, allowLoopback = false): boolean {
-  let addr = address.replace(/^\[|\]$/g, "");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (mapped?.[1]) addr = mapped[1];
-  const family = net.isIP(addr);
-  if (family === 0) return false;
-  const type = family === 6 ? "ipv6" : "ipv4";
-  if (allowLoopback && LOOPBACK.check(addr, type)) return true;
-  return !PRIVATE.check(addr, type);
+function familyOf(value: unknown): 0 | 4 | 6 {
+  return value === 4 || value === "IPv4" ? 4 : value === 6 || value === "IPv6" ? 6 : 0;
 }
 
-function guardedLookup(allowLoopback: boolean): net.LookupFunction {
+/**
+ * The `lookup` hook of one connection: resolves with `resolve` and, when
+ * `guarded`, refuses the connection unless every address is public.
+ */
+function connectLookup(resolve: ResolveHost, guarded: boolean): net.LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, "", undefined);
-      const list = addresses as unknown as dns.LookupAddress[];
-      const first = list[0];
-      if (!first || list.some((a) => !isPublicAddress(a.address, allowLoopback))) {
+    const answer = (addresses: dns.LookupAddress[]) => {
+      const first = addresses[0];
+      if (!first || (guarded && addresses.some((a) => !isPublicAddress(a.address)))) {
         const refused: NodeJS.ErrnoException = new Error(`${hostname} resolves to an address the portal does not fetch from`);
         refused.code = "EADDRNOTALLOWED";
         return callback(refused, "", undefined);
       }
-      if (options.all) callback(null, list);
+      if (options.all) callback(null, addresses);
       else callback(null, first.address, first.family);
-    });
+    };
+    resolve(hostname, familyOf(options.family)).then(answer, (err: NodeJS.ErrnoException) => callback(err, "", undefined));
   };
 }
 
@@ -99,7 +85,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export function createMediaFetcher(opts: MediaFetcherOptions): MediaFetcher {
   const maxRedirects = opts.maxRedirects ?? 3;
-  const lookup = guardedLookup(opts.allowLoopbackHttp);
+  const allowedOrigins = opts.allowedOrigins.map(httpOriginOf).filter((o): o is string => o !== null);
+  const resolve = opts.lookup ?? systemResolve;
+  const lookups = { guarded: connectLookup(resolve, true), allowed: connectLookup(resolve, false) };
 
   return async (url, callOpts = {}) => {
     const cap = Math.min(opts.maxBytes, callOpts.maxBytes ?? Number.POSITIVE_INFINITY);
@@ -108,7 +96,10 @@ export function createMediaFetcher(opts: MediaFetcherOptions): MediaFetcher {
     for (let hop = 0; hop <= maxRedirects; hop++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
-      const answer = await getOnce(current, { cap, timeoutMs: remaining, lookup, allowLoopbackHttp: opts.allowLoopbackHttp });
+      const target = checkedTarget(current, allowedOrigins);
+      if (!target) return null;
+      const lookup = target.allowed ? lookups.allowed : lookups.guarded;
+      const answer = await getOnce(target.url, { cap, timeoutMs: remaining, lookup }).catch(() => null);
       if (answer === null || !("redirect" in answer)) return answer;
       current = answer.redirect;
     }
@@ -116,17 +107,23 @@ export function createMediaFetcher(opts: MediaFetcherOptions): MediaFetcher {
   };
 }
 
+/**
+ * `url` when this hop may be requested, with whether its origin is one of
+ * the allowed ones; null when it is refused. For a host name, the resolved
+ * addresses are checked later, at connect time.
+ */
+function checkedTarget(url: string, allowedOrigins: readonly string[]): { url: URL; allowed: boolean } | null {
+  if (!isAllowedMediaUrl(url, { httpOrigins: allowedOrigins })) return null;
+  const target = new URL(url);
+  if (allowedOrigins.includes(target.origin)) return { url: target, allowed: true };
+  // An IP literal is connected to without a lookup: check it here.
+  if (parseIpAddress(target.hostname) !== null && !isPublicAddress(target.hostname)) return null;
+  return { url: target, allowed: false };
+}
+
 type Answer = FetchedMedia | { redirect: string } | null;
 
-function getOnce(
-  url: string,
-  o: { cap: number; timeoutMs: number; lookup: net.LookupFunction; allowLoopbackHttp: boolean },
-): Promise<Answer> {
-  if (!isAllowedMediaUrl(url, { allowLoopbackHttp: o.allowLoopbackHttp })) return Promise.resolve(null);
-  const target = new URL(url);
-  const host = target.hostname.replace(/^\[|\]$/g, "");
-  // An IP literal is connected to without a lookup: check it here.
-  if (net.isIP(host) !== 0 && !isPublicAddress(host, o.allowLoopbackHttp)) return Promise.resolve(null);
+function getOnce(target: URL, o: { cap: number; timeoutMs: number; lookup: net.LookupFunction }): Promise<Answer> {
   const client = target.protocol === "https:" ? https : http;
 
   return new Promise<Answer>((resolve) => {

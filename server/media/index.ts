@@ -1,8 +1,8 @@
 /** Media probing and the media rules: see check.ts (rules on files), fetch.ts (downloads), probe.ts, rules.ts. */
 export { checkGenerationMedia, checkMediaBytes, hasFieldErrors, MEDIA_KIND_OF, summarizeFieldErrors } from "./check.ts";
 export type { MediaCheckDeps, MediaCheckResult, MediaFacts, MediaKind } from "./check.ts";
-export { createMediaFetcher, isPublicAddress } from "./fetch.ts";
-export type { FetchedMedia, MediaFetcher, MediaFetcherOptions } from "./fetch.ts";
+export { createMediaFetcher } from "./fetch.ts";
+export type { FetchedMedia, MediaFetcher, MediaFetcherOptions, ResolveHost } from "./fetch.ts";
 export { probeAudio, probeImage, probeMp4 } from "./probe.ts";
 export type { AudioProbe, ClipProbe, ImageProbe } from "./probe.ts";
 export { formatBytes, formatSeconds, largestMediaBytes, MB, MEDIA_RULES } from "./rules.ts";

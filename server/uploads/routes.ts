@@ -13,8 +13,8 @@ import { uploadAvailability } from "./availability.ts";
 import { MAX_UPLOAD_REQUEST_BYTES, openUpload, saveUpload, uploadInputOf, type UploadDeps } from "./uploads.ts";
 
 export interface UploadRouteDeps extends UploadDeps {
-  /** True when the provider is the local simulator (uploads over http are then fine). */
-  simulator: boolean;
+  /** The http origins media links may use (config.ts `httpMediaOrigins(config).request`). */
+  httpOrigins: string[];
   /** The signed-in person of the request, or null. */
   currentUser: () => Promise<SessionUser | null>;
 }
@@ -26,7 +26,7 @@ export function uploadRoute(deps: () => Promise<UploadRouteDeps> | UploadRouteDe
     const user = await d.currentUser();
     if (!user) throw new AppError("UNAUTHORIZED", "Sign in to upload files");
     // A link the provider could not fetch would only fail later, after the form is sent.
-    const availability = uploadAvailability({ publicBaseUrl: d.publicBaseUrl, simulator: d.simulator });
+    const availability = uploadAvailability({ publicBaseUrl: d.publicBaseUrl, httpOrigins: d.httpOrigins });
     if (!availability.enabled) throw new AppError("BAD_REQUEST", availability.reason);
     let form: FormData;
     try {

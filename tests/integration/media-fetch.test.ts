@@ -1,15 +1,17 @@
 /**
  * createMediaFetcher over real sockets, against a local HTTP server (and the
- * provider simulator): loopback http only when allowed, private addresses
- * refused before connecting, byte caps enforced without downloading
+ * provider simulator): loopback http only for an allowed origin, private
+ * addresses refused before connecting, byte caps enforced without downloading
  * everything, timeouts, redirects, and "unreachable" as not-a-failure.
+ * Every way of reaching this computer is in ssrf.test.ts.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkGenerationMedia } from "@/server/media/check.ts";
-import { createMediaFetcher, isPublicAddress } from "@/server/media/fetch.ts";
+import { createMediaFetcher, type MediaFetcher } from "@/server/media/fetch.ts";
+import { isPublicAddress } from "@/server/security/address.ts";
 import { startSimulator, type Simulator } from "@/server/simulator/simulator.ts";
 import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 
@@ -19,6 +21,8 @@ let server: http.Server;
 let base: string;
 let port: number;
 let connections = 0;
+/** As in simulator mode: this test server's origin is the allowed one. */
+let local: MediaFetcher;
 const sent = new Map<string, number>();
 
 beforeAll(async () => {
@@ -85,14 +89,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
+  local = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 2_000, allowedOrigins: [base] });
 });
 
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
-
-const local = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 2_000, allowLoopbackHttp: true });
 
 describe("createMediaFetcher", () => {
   it("downloads a file once, with its content type", async () => {
@@ -139,11 +142,11 @@ describe("createMediaFetcher", () => {
   });
 
   it("gives null for unreachable, missing and silent servers", async () => {
-    const quick = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 300, allowLoopbackHttp: true });
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
+    const quick = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 300, allowedOrigins: [base, `http://127.0.0.1:${closedPort}`] });
     expect(await quick(`http://127.0.0.1:${closedPort}/x.png`)).toBeNull();
     expect(await quick(`${base}/nothing-here`)).toBeNull();
     const started = Date.now();
@@ -153,8 +156,8 @@ describe("createMediaFetcher", () => {
     expect(await quick("not a url")).toBeNull();
   });
 
-  it("without the simulator allowance: no http, and no connection to loopback even over https", async () => {
-    const strict = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 1_000, allowLoopbackHttp: false });
+  it("without an allowed origin: no http, and no connection to loopback even over https", async () => {
+    const strict = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 1_000, allowedOrigins: [] });
     const before = connections;
     expect(await strict(`${base}/file/image-240x240.png`)).toBeNull();
     expect(await strict(`https://127.0.0.1:${port}/file/image-240x240.png`)).toBeNull();
@@ -163,33 +166,44 @@ describe("createMediaFetcher", () => {
     expect(connections).toBe(before);
   });
 
+  it("allows exactly the listed origin: another port or spelling of the same host is refused", async () => {
+    const other = createMediaFetcher({ maxBytes: 1_000_000, timeoutMs: 1_000, allowedOrigins: [`http://127.0.0.1:${port + 1}`] });
+    const before = connections;
+    expect(await other(`${base}/file/image-240x240.png`)).toBeNull();
+    expect(await local(`http://localhost:${port}/file/image-240x240.png`)).toBeNull();
+    expect(await local(`https://127.0.0.1:${port}/file/image-240x240.png`)).toBeNull();
+    expect(connections).toBe(before);
+    // The same origin written another way is the same origin.
+    expect(await local(`http://2130706433:${port}/file/image-240x240.png`)).toHaveProperty("bytes");
+  });
+
+  // Loopback is never public: an allowed origin is exempt by its origin, not by its address.
   it.each([
-    ["8.8.8.8", false, true],
-    ["2606:4700:4700::1111", false, true],
-    ["127.0.0.1", false, false],
-    ["127.0.0.1", true, true],
-    ["::1", true, true],
-    ["10.1.2.3", true, false],
-    ["172.16.0.1", false, false],
-    ["192.168.1.1", false, false],
-    ["169.254.169.254", false, false],
-    ["100.64.0.1", false, false],
-    ["0.0.0.0", false, false],
-    ["::ffff:127.0.0.1", false, false],
-    ["::ffff:8.8.8.8", false, true],
-    ["fd00::1", false, false],
-    ["fe80::1", false, false],
-    ["not-an-ip", false, false],
-  ])("isPublicAddress(%s, allowLoopback=%s) = %s", (address, allowLoopback, expected) => {
-    expect(isPublicAddress(address, allowLoopback)).toBe(expected);
+    ["8.8.8.8", true],
+    ["2606:4700:4700::1111", true],
+    ["127.0.0.1", false],
+    ["::1", false],
+    ["10.1.2.3", false],
+    ["172.16.0.1", false],
+    ["192.168.1.1", false],
+    ["169.254.169.254", false],
+    ["100.64.0.1", false],
+    ["0.0.0.0", false],
+    ["::ffff:127.0.0.1", false],
+    ["::ffff:8.8.8.8", true],
+    ["fd00::1", false],
+    ["fe80::1", false],
+    ["not-an-ip", false],
+  ])("isPublicAddress(%s) = %s", (address, expected) => {
+    expect(isPublicAddress(address)).toBe(expected);
   });
 });
 
 describe("checkGenerationMedia with the real fetcher", () => {
-  const schema = createGenerationInputSchema({ allowLoopbackHttp: true });
+  const schema = (origin: string) => createGenerationInputSchema({ httpOrigins: [origin] });
 
   it("checks what it can fetch and leaves the unreachable to the provider", async () => {
-    const input = schema.parse({
+    const input = schema(base).parse({
       prompt: "x",
       image_start: `${base}/file/image-200x200.png`,
       image_end: `${base}/nothing-here.png`,
@@ -211,10 +225,10 @@ describe("checkGenerationMedia with the real fetcher", () => {
     });
 
     it("the sample first frame and the sample clip pass; the clip is 5 s", async () => {
-      const fetchMedia = createMediaFetcher({ maxBytes: 100_000_000, timeoutMs: 5_000, allowLoopbackHttp: true });
-      const frame = await checkGenerationMedia(schema.parse({ prompt: "x", image_start: `${sim.url}/samples/first-frame.png` }), { fetchMedia });
+      const fetchMedia = createMediaFetcher({ maxBytes: 100_000_000, timeoutMs: 5_000, allowedOrigins: [sim.url] });
+      const frame = await checkGenerationMedia(schema(sim.url).parse({ prompt: "x", image_start: `${sim.url}/samples/first-frame.png` }), { fetchMedia });
       expect(frame).toMatchObject({ fieldErrors: {}, facts: { unchecked: [] } });
-      const clip = await checkGenerationMedia(schema.parse({ prompt: "x", video_urls: [`${sim.url}/files/sample.mp4`], duration: 4 }), { fetchMedia });
+      const clip = await checkGenerationMedia(schema(sim.url).parse({ prompt: "x", video_urls: [`${sim.url}/files/sample.mp4`], duration: 4 }), { fetchMedia });
       expect(clip.facts.inputClipSeconds).toBe(5);
       expect(clip.fieldErrors.duration?.[0]).toMatch(/^duration \(4 s\) is shorter than the video_urls clip \(5 s\)/);
     });

@@ -2,8 +2,9 @@
  * Uploads: saveUpload checks each file with the media rules before storing it
  * and returns a tokened link; openUpload serves it back (behind a small HTTP
  * server here, as app/api/uploads/[name] does) with Range support. The link
- * passes the portal's own media check through the real fetcher in simulator
- * mode, and a task can be created from it.
+ * passes the media check through the real fetcher when its origin is allowed;
+ * the portal's own check reads its own links from storage, and a task can be
+ * created from one in simulator mode.
  */
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -186,20 +187,31 @@ describe("openUpload", () => {
 });
 
 describe("an uploaded file's link, in simulator mode", () => {
-  it("passes the portal's media check through the real fetcher (loopback http)", async () => {
+  /** Upload deps for the portal's own address, as the upload route has them. */
+  const own = (): UploadDeps => ({ storage: portal.services.storage, serverSecret: TEST_SECRET, publicBaseUrl: portal.services.config.publicBaseUrl });
+
+  it("passes the media check through the real fetcher when its origin is allowed (loopback http)", async () => {
     const { url } = await saveUpload(deps, alice, upload("image_start", "image-240x240.png"));
-    const input = createGenerationInputSchema({ allowLoopbackHttp: true }).parse({ prompt: "A lighthouse", image_start: url });
-    const fetchMedia = createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 5000, allowLoopbackHttp: true });
+    const input = createGenerationInputSchema({ httpOrigins: [deps.publicBaseUrl] }).parse({ prompt: "A lighthouse", image_start: url });
+    const fetchMedia = createMediaFetcher({ maxBytes: largestMediaBytes(), timeoutMs: 5000, allowedOrigins: [deps.publicBaseUrl] });
     const checked = await checkGenerationMedia(input, { fetchMedia });
     expect(checked.fieldErrors).toEqual({});
     expect(checked.facts.unchecked).toEqual([]);
     expect(checked.facts.media.image_start).toMatchObject({ kind: "image", type: "png", width: 240, height: 240 });
     // Without the simulator, an http link is not one the provider could fetch.
-    expect(createGenerationInputSchema({ allowLoopbackHttp: false }).safeParse({ prompt: "A lighthouse", image_start: url }).success).toBe(false);
+    expect(createGenerationInputSchema({ httpOrigins: [] }).safeParse({ prompt: "A lighthouse", image_start: url }).success).toBe(false);
+  });
+
+  it("is read by the portal's own media check from storage (its address serves no uploads here), token checked", async () => {
+    const { url } = await saveUpload(own(), alice, upload("image_start", "image-240x240.png"));
+    expect(await portal.services.taskDeps.fetchMedia(url)).toEqual({ bytes: fixture("image-240x240.png"), contentType: "image/png" });
+    const forged = new URL(url);
+    forged.searchParams.set("token", uploadToken(TEST_SECRET, "uploads/another.png"));
+    expect(await portal.services.taskDeps.fetchMedia(forged.href)).toBeNull();
   });
 
   it("makes a task: the provider is sent the link", async () => {
-    const { url } = await saveUpload(deps, alice, upload("image_start", "image-240x240.png"));
+    const { url } = await saveUpload(own(), alice, upload("image_start", "image-240x240.png"));
     const task = await createCaller({ services: portal.services, user: alice }).tasks.create({ prompt: "A lighthouse at dawn", image_start: url });
     expect(task.status).toBe("pending");
     const sent = portal.simulator.requests.filter((r) => r.method === "POST" && r.path === "/v1/videos/generations").at(-1)?.body as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, loadRuntimeConfig } from "@/server/config.ts";
+import { ConfigError, httpMediaOrigins, loadConfig, loadRuntimeConfig } from "@/server/config.ts";
 
 describe("configuration", () => {
   it("needs nothing: embedded database, simulator, generated secret", () => {
@@ -32,5 +32,19 @@ describe("configuration", () => {
     expect(() => loadRuntimeConfig({})).toThrow(/Missing DATABASE_URL, AUTH_SECRET, EVOLINK_API_KEY.*npm start/);
     const ok = loadRuntimeConfig({ DATABASE_URL: "postgresql://u:p@localhost/db", AUTH_SECRET: "x".repeat(32), EVOLINK_API_KEY: "k" });
     expect(ok.databaseUrl).toBe("postgresql://u:p@localhost/db");
+  });
+});
+
+describe("httpMediaOrigins (the one place that lists the http origins of a configuration)", () => {
+  it("lists none with the real provider", () => {
+    expect(httpMediaOrigins(loadConfig({ EVOLINK_SIMULATOR: "0" }))).toEqual({ request: [], fetch: [] });
+    expect(httpMediaOrigins(loadConfig({ EVOLINK_SIMULATOR: "0", EVOLINK_BASE_URL: "http://127.0.0.1:4010" }))).toEqual({ request: [], fetch: [] });
+  });
+
+  it("lists the simulator's exact origin, and for requests the portal's own when it is on this computer", () => {
+    const config = loadConfig({ EVOLINK_SIMULATOR: "1", EVOLINK_BASE_URL: "http://127.0.0.1:4010/", PORT: "3000" });
+    expect(httpMediaOrigins(config)).toEqual({ request: ["http://127.0.0.1:4010", "http://localhost:3000"], fetch: ["http://127.0.0.1:4010"] });
+    const lan = loadConfig({ EVOLINK_SIMULATOR: "1", EVOLINK_BASE_URL: "http://127.0.0.1:4010", PUBLIC_BASE_URL: "http://192.168.1.5:3000" });
+    expect(httpMediaOrigins(lan)).toEqual({ request: ["http://127.0.0.1:4010"], fetch: ["http://127.0.0.1:4010"] });
   });
 });

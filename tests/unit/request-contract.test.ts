@@ -300,7 +300,7 @@ describe("limits, at / just inside / just outside each bound", () => {
     });
   });
 
-  describe("URLs are https only (loopback http only for the local simulator)", () => {
+  describe("URLs are https only, on public hosts (http only on the origins listed for the local simulator)", () => {
     const fields: Array<[MaterialName, (u: string) => unknown, MaterialName[]]> = [
       ["image_start", (u) => u, []],
       ["image_end", (u) => u, ["image_start"]],
@@ -308,20 +308,23 @@ describe("limits, at / just inside / just outside each bound", () => {
       ["audio_urls", (u) => [u], ["image_start"]],
     ];
     const refusedHttp = (field: string) => `${field} must be an https:// URL that the provider can download`;
+    const refusedLocal = (field: string) => `${field}: use a public address; the video service cannot fetch files from a private network or this computer`;
     it.each(fields.flatMap(([field, wrap, others]) => [
-      [field, "https://media.example/x", true, wrap, others],
-      [field, "  https://media.example/x  ", true, wrap, others],
-      [field, "http://media.example/x", false, wrap, others],
-      [field, "ftp://media.example/x", false, wrap, others],
-      [field, "data:image/png;base64,AAAA", false, wrap, others],
-      [field, "javascript:alert(1)", false, wrap, others],
-      [field, "http://127.0.0.1:4010/x", false, wrap, others],
-    ] as const))("%s = %j accepted: %s", (field, u, accepted, wrap, others) => {
+      [field, "https://media.example/x", null, wrap, others],
+      [field, "  https://media.example/x  ", null, wrap, others],
+      [field, "http://media.example/x", refusedHttp, wrap, others],
+      [field, "ftp://media.example/x", refusedHttp, wrap, others],
+      [field, "data:image/png;base64,AAAA", refusedHttp, wrap, others],
+      [field, "javascript:alert(1)", refusedHttp, wrap, others],
+      [field, "http://127.0.0.1:4010/x", refusedLocal, wrap, others],
+      [field, "https://localhost/x", refusedLocal, wrap, others],
+      [field, "https://10.0.0.1/x", refusedLocal, wrap, others],
+    ] as const))("%s = %j (refused: %s)", (field, u, refused, wrap, others) => {
       const r = parse({ ...withMaterials(others), [field]: wrap(u) });
-      if (accepted) expect(r.errors).toEqual({});
+      if (refused === null) expect(r.errors).toEqual({});
       else {
         const messages = Object.entries(r.errors).filter(([k]) => k.startsWith(field)).flatMap(([, v]) => v);
-        expect(messages).toEqual([refusedHttp(field)]);
+        expect(messages).toEqual([refused(field)]);
       }
     });
 
@@ -331,13 +334,16 @@ describe("limits, at / just inside / just outside each bound", () => {
       expect(messages).toEqual([expect.stringMatching(new RegExp(`^${field} must be a full URL, like https://`))]);
     });
 
-    it("accepts http on loopback only with allowLoopbackHttp", () => {
-      const local = createGenerationInputSchema({ allowLoopbackHttp: true });
-      for (const u of ["http://127.0.0.1:4010/x.png", "http://localhost:4010/x.png", "http://[::1]:4010/x.png"]) {
-        expect(parse({ ...base, image_start: u }, local).ok).toBe(true);
-        expect(parse({ ...base, image_start: u }).ok).toBe(false);
+    it("accepts http on loopback only on a listed origin, exactly", () => {
+      for (const origin of ["http://127.0.0.1:4010", "http://localhost:4010", "http://[::1]:4010"]) {
+        const local = createGenerationInputSchema({ httpOrigins: [origin] });
+        expect(parse({ ...base, image_start: `${origin}/x.png` }, local).ok).toBe(true);
+        expect(parse({ ...base, image_start: `${origin}/x.png` }).ok).toBe(false);
       }
-      expect(parse({ ...base, image_start: "http://192.168.1.2/x.png" }, local).ok).toBe(false);
+      const local = createGenerationInputSchema({ httpOrigins: ["http://127.0.0.1:4010"] });
+      for (const u of ["http://127.0.0.1:4011/x.png", "http://localhost:4010/x.png", "http://[::1]:4010/x.png", "http://192.168.1.2/x.png"]) {
+        expect(parse({ ...base, image_start: u }, local).ok, u).toBe(false);
+      }
     });
   });
 });

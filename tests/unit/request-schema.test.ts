@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fieldErrorsOf } from "@/server/errors.ts";
-import { charCount, createGenerationInputSchema, LIMITS, toProviderBody } from "@/server/generation/request-schema.ts";
+import { charCount, createGenerationInputSchema, isAllowedMediaUrl, LIMITS, mediaUrlProblem, toProviderBody } from "@/server/generation/request-schema.ts";
 
 const schema = createGenerationInputSchema();
 const valid = { prompt: "A cat playing piano", image_start: "https://example.com/first.png" };
@@ -60,12 +60,15 @@ describe("generation request schema", () => {
     expect(errorsOf({ prompt: "x" }).image_start).toEqual(["image_start is required: give the first frame image URL (or a clip in video_urls to continue it)"]);
   });
 
-  it("accepts http on loopback only when told to (the local simulator)", () => {
+  it("accepts http on loopback only for a listed origin (the local simulator's)", () => {
+    const simulator = createGenerationInputSchema({ httpOrigins: ["http://127.0.0.1:4010"] });
     const local = { ...valid, image_start: "http://127.0.0.1:4010/samples/first-frame.png" };
     expect(schema.safeParse(local).success).toBe(false);
-    expect(createGenerationInputSchema({ allowLoopbackHttp: true }).safeParse(local).success).toBe(true);
+    expect(simulator.safeParse(local).success).toBe(true);
     const remote = { ...valid, image_start: "http://example.com/a.png" };
-    expect(createGenerationInputSchema({ allowLoopbackHttp: true }).safeParse(remote).success).toBe(false);
+    expect(simulator.safeParse(remote).success).toBe(false);
+    const otherPort = { ...valid, image_start: "http://127.0.0.1:4011/a.png" };
+    expect(simulator.safeParse(otherPort).success).toBe(false);
   });
 
   it("takes all three modes, each with its own materials (the full table is in request-contract.test.ts)", () => {
@@ -102,3 +105,41 @@ describe("provider request body", () => {
     expect(toProviderBody(schema.parse(valid))).not.toHaveProperty("callback_url");
   });
 });
+
+describe("the media URL rule", () => {
+  const simulator = { httpOrigins: ["http://127.0.0.1:4010", "http://localhost:3000"] };
+  const notPublic = "image_start: use a public address; the video service cannot fetch files from a private network or this computer";
+
+  it("accepts https on public names and addresses, whatever the origins listed", () => {
+    for (const u of ["https://example.com/a.png", "https://cdn.example.co.uk:8443/x/y.mp4?sig=1", "https://8.8.8.8/a.png", "https://[2606:4700:4700::1111]/a.png", "https://localhost.example.com/a.png"]) {
+      expect(mediaUrlProblem(u), u).toBeNull();
+      expect(mediaUrlProblem(u, simulator), u).toBeNull();
+    }
+  });
+
+  it("refuses http except on a listed origin, which must match exactly (scheme, host, port)", () => {
+    expect(mediaUrlProblem("http://example.com/a.png")).toBe("not-https");
+    expect(mediaUrlProblem("http://example.com/a.png", simulator)).toBe("not-https");
+    expect(isAllowedMediaUrl("http://127.0.0.1:4010/samples/first-frame.png", simulator)).toBe(true);
+    expect(isAllowedMediaUrl("http://localhost:3000/api/uploads/x.png?token=t", simulator)).toBe(true);
+    // The same origin spelled another way is the same origin; another port, host or scheme is not.
+    expect(isAllowedMediaUrl("http://2130706433:4010/x.png", simulator)).toBe(true);
+    for (const u of ["http://127.0.0.1:4011/x.png", "http://localhost:4010/x.png", "https://127.0.0.1:4010/x.png", "http://[::1]:4010/x.png", "http://127.0.0.2:4010/x.png"]) {
+      expect(isAllowedMediaUrl(u, simulator), u).toBe(false);
+    }
+    expect(mediaUrlProblem("ftp://example.com/a.png", { httpOrigins: ["ftp://example.com"] })).toBe("not-https");
+  });
+
+  it("refuses this computer and private networks by their spelling, with a message a person can act on", () => {
+    const hosts = ["localhost", "LOCALHOST", "localhost.", "portal.localhost", "127.0.0.1", "127.1", "2130706433", "0x7f000001", "017700000001", "0", "[::1]", "[::ffff:127.0.0.1]", "[::]", "10.0.0.1", "172.16.5.4", "192.168.1.2", "100.64.0.1", "169.254.169.254", "192.0.2.1", "198.51.100.1", "203.0.113.1", "198.18.0.1", "224.0.0.1", "240.0.0.1", "[fd00::1]", "[fe80::1]", "[fec0::1]", "[2001:db8::1]", "[64:ff9b::a00:1]", "[2002:a00:1::1]"];
+    for (const scheme of ["https", "http"]) {
+      for (const host of hosts) {
+        const u = `${scheme}://${host}:8443/a.png`;
+        expect(mediaUrlProblem(u), u).toBe("not-public");
+        expect(mediaUrlProblem(u, simulator), u).toBe("not-public");
+        expect(errorsOf({ ...valid, image_start: u }).image_start, u).toEqual([notPublic]);
+      }
+    }
+  });
+});
+

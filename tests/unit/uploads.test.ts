@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callbackToken } from "@/server/callbacks/token.ts";
+import { httpMediaOrigins } from "@/server/config.ts";
 import { parseRange } from "@/server/http/range.ts";
 import { uploadAvailability, UPLOADS_UNAVAILABLE } from "@/server/uploads/availability.ts";
 import { isValidUploadToken, uploadToken } from "@/server/uploads/token.ts";
@@ -27,34 +28,37 @@ describe("upload tokens", () => {
 
 describe("whether the provider can fetch upload links", () => {
   const off = { enabled: false, reason: UPLOADS_UNAVAILABLE };
+  /** With the http origins the configuration allows (the simulator at its default address when `simulator`). */
+  const availability = (publicBaseUrl: string, simulator: boolean) =>
+    uploadAvailability({ publicBaseUrl, httpOrigins: httpMediaOrigins({ publicBaseUrl, provider: { baseUrl: "http://127.0.0.1:4010", apiKey: undefined, simulator } }).request });
 
   it("works with a public https address, for the real provider and the simulator", () => {
-    expect(uploadAvailability({ publicBaseUrl: "https://video.example.com", simulator: false })).toEqual({ enabled: true });
-    expect(uploadAvailability({ publicBaseUrl: "https://video.example.com:8443/portal", simulator: false })).toEqual({ enabled: true });
-    expect(uploadAvailability({ publicBaseUrl: "https://203.0.113.7", simulator: false })).toEqual({ enabled: true });
-    expect(uploadAvailability({ publicBaseUrl: "https://video.example.com", simulator: true })).toEqual({ enabled: true });
+    expect(availability("https://video.example.com", false)).toEqual({ enabled: true });
+    expect(availability("https://video.example.com:8443/portal", false)).toEqual({ enabled: true });
+    expect(availability("https://8.8.8.8", false)).toEqual({ enabled: true });
+    expect(availability("https://video.example.com", true)).toEqual({ enabled: true });
   });
 
   it("is off for plain http with the real provider, wherever it points", () => {
-    expect(uploadAvailability({ publicBaseUrl: "http://localhost:3000", simulator: false })).toEqual(off);
-    expect(uploadAvailability({ publicBaseUrl: "http://video.example.com", simulator: false })).toEqual(off);
+    expect(availability("http://localhost:3000", false)).toEqual(off);
+    expect(availability("http://video.example.com", false)).toEqual(off);
   });
 
   it("is off for https addresses the internet cannot reach, with the real provider", () => {
-    for (const base of ["https://localhost:3000", "https://127.0.0.1", "https://[::1]:3000", "https://10.1.2.3", "https://192.168.1.5", "https://portal.local", "https://intranet", "https://app.localhost"]) {
-      expect(uploadAvailability({ publicBaseUrl: base, simulator: false }), base).toEqual(off);
+    for (const base of ["https://localhost:3000", "https://127.0.0.1", "https://[::1]:3000", "https://10.1.2.3", "https://192.168.1.5", "https://203.0.113.7", "https://portal.local", "https://intranet", "https://app.localhost"]) {
+      expect(availability(base, false), base).toEqual(off);
     }
   });
 
   it("accepts loopback http with the local simulator, as the request schema does, and nothing else over http", () => {
-    expect(uploadAvailability({ publicBaseUrl: "http://localhost:3000", simulator: true })).toEqual({ enabled: true });
-    expect(uploadAvailability({ publicBaseUrl: "http://127.0.0.1:3210", simulator: true })).toEqual({ enabled: true });
-    expect(uploadAvailability({ publicBaseUrl: "http://192.168.1.5:3000", simulator: true })).toEqual(off);
-    expect(uploadAvailability({ publicBaseUrl: "http://video.example.com", simulator: true })).toEqual(off);
+    expect(availability("http://localhost:3000", true)).toEqual({ enabled: true });
+    expect(availability("http://127.0.0.1:3210", true)).toEqual({ enabled: true });
+    expect(availability("http://192.168.1.5:3000", true)).toEqual(off);
+    expect(availability("http://video.example.com", true)).toEqual(off);
   });
 
   it("is off for an address that is not a URL", () => {
-    expect(uploadAvailability({ publicBaseUrl: "not a url", simulator: true })).toEqual(off);
+    expect(availability("not a url", true)).toEqual(off);
   });
 });
 

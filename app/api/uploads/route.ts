@@ -1,4 +1,5 @@
 import { currentUser } from "@/server/auth/current-user.ts";
+import { httpMediaOrigins } from "@/server/config.ts";
 import { getServices } from "@/server/services.ts";
 import { uploadRoute } from "@/server/uploads/routes.ts";
 
@@ -11,7 +12,7 @@ export const POST = uploadRoute(() => {
     storage,
     serverSecret: config.authSecret,
     publicBaseUrl: config.publicBaseUrl,
-    simulator: config.provider.simulator,
+    httpOrigins: httpMediaOrigins(config).request,
     currentUser,
   };
 });

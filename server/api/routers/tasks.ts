@@ -1,20 +1,39 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { loadConfig } from "../../config.ts";
+import { httpMediaOrigins, type Config } from "../../config.ts";
 import { createGenerationInputSchema } from "../../generation/request-schema.ts";
 import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
-// The simulator serves sample media over http on loopback; accept it only then.
-const generationInput = createGenerationInputSchema({ allowLoopbackHttp: loadConfig().provider.simulator });
-/** The form's idempotency key rides along with the request fields. */
-const createInput = z.intersection(generationInput, z.object({ clientRequestId: z.uuid().optional() }));
+/**
+ * The create input for one configuration: the request fields, with the http
+ * origins it allows (the simulator's and the portal's own, in simulator mode
+ * only), and the form's idempotency key.
+ */
+function buildCreateInput(config: Config) {
+  const generationInput = createGenerationInputSchema({ httpOrigins: httpMediaOrigins(config).request });
+  return z.intersection(generationInput, z.object({ clientRequestId: z.uuid().optional() }));
+}
+type CreateInput = z.input<ReturnType<typeof buildCreateInput>>;
+const createInputs = new WeakMap<Config, ReturnType<typeof buildCreateInput>>();
+/** Built once per configuration (the process has one). */
+function createInputFor(config: Config): ReturnType<typeof buildCreateInput> {
+  let schema = createInputs.get(config);
+  if (!schema) createInputs.set(config, (schema = buildCreateInput(config)));
+  return schema;
+}
 
 export const tasksRouter = createTRPCRouter({
   create: protectedProcedure
-    .input(createInput)
-    .mutation(async ({ ctx, input: { clientRequestId, ...request } }) =>
-      toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId })),
-    ),
+    // Typed here for the client; parsed below, with the http origins of the configuration in the context.
+    .input((raw: unknown) => raw as CreateInput)
+    .mutation(async ({ ctx, input }) => {
+      const parsed = createInputFor(ctx.services.config).safeParse(input);
+      // As tRPC does for its own input parser: the zod error is the cause (fieldErrors in trpc.ts).
+      if (!parsed.success) throw new TRPCError({ code: "BAD_REQUEST", cause: parsed.error });
+      const { clientRequestId, ...request } = parsed.data;
+      return toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId }));
+    }),
 
   get: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))

@@ -24,7 +24,8 @@ import type { UploadAvailability } from "@/server/uploads/availability.ts";
 import { UploadButton } from "./upload-button.tsx";
 
 interface Props {
-  allowLoopbackHttp: boolean;
+  /** Origins whose media URLs are accepted over http: the simulator's and the portal's, in simulator mode only (httpMediaOrigins). */
+  httpOrigins: string[];
   sampleImageUrl?: string;
   /** A clip the local simulator serves, offered for video_continuation. */
   sampleClipUrl?: string;
@@ -75,10 +76,10 @@ function newRequestId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function NewTaskForm({ allowLoopbackHttp, sampleImageUrl, sampleClipUrl, prices, uploads }: Props) {
+export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices, uploads }: Props) {
   const trpc = useTRPC();
   const router = useRouter();
-  const schema = useMemo(() => createGenerationInputSchema({ allowLoopbackHttp }), [allowLoopbackHttp]);
+  const schema = useMemo(() => createGenerationInputSchema({ httpOrigins }), [httpOrigins]);
   const [mode, setMode] = useState<GenerationModeName | "">("");
   const [prompt, setPrompt] = useState("");
   const [negativePrompt, setNegativePrompt] = useState("");

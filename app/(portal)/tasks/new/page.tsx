@@ -1,3 +1,4 @@
+import { httpMediaOrigins } from "@/server/config.ts";
 import { getServices } from "@/server/services.ts";
 import { uploadAvailability } from "@/server/uploads/availability.ts";
 import { NewTaskForm } from "./new-task-form.tsx";
@@ -7,6 +8,7 @@ export const dynamic = "force-dynamic";
 export default function NewTaskPage() {
   const { config } = getServices();
   const simulator = config.provider.simulator;
+  const httpOrigins = httpMediaOrigins(config).request;
   return (
     <>
       <h1>New video</h1>
@@ -16,11 +18,11 @@ export default function NewTaskPage() {
         </p>
       )}
       <NewTaskForm
-        allowLoopbackHttp={simulator}
+        httpOrigins={httpOrigins}
         sampleImageUrl={simulator ? `${config.provider.baseUrl}/samples/first-frame.png` : undefined}
         sampleClipUrl={simulator ? `${config.provider.baseUrl}/files/sample.mp4` : undefined}
         prices={config.prices}
-        uploads={uploadAvailability({ publicBaseUrl: config.publicBaseUrl, simulator })}
+        uploads={uploadAvailability({ publicBaseUrl: config.publicBaseUrl, httpOrigins })}
       />
     </>
   );
