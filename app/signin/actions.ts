@@ -6,18 +6,21 @@ import { retryAfterOf, signInRefusalMessage } from "@/server/auth/messages.ts";
 
 export interface SignInState {
   error: string | null;
+  /** What was typed, so the form keeps it after a refusal (React resets a form after its action). */
+  email: string;
 }
 
 export async function signInAction(_prev: SignInState, form: FormData): Promise<SignInState> {
+  const email = String(form.get("email") ?? "").slice(0, 320);
   try {
     await signIn("credentials", {
-      email: String(form.get("email") ?? ""),
+      email,
       password: String(form.get("password") ?? ""),
       redirectTo: safeRedirectPath(form.get("next")),
     });
-    return { error: null };
+    return { error: null, email };
   } catch (err) {
-    if (err instanceof AuthError) return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)) };
+    if (err instanceof AuthError) return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)), email };
     throw err; // includes Next's redirect on success
   }
 }

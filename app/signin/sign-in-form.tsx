@@ -3,13 +3,13 @@ import { useActionState } from "react";
 import { signInAction, type SignInState } from "./actions.ts";
 
 export function SignInForm({ next, initialError }: { next: string; initialError: string | null }) {
-  const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: initialError });
+  const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: initialError, email: "" });
   return (
     <form action={action} className="card form">
       <input type="hidden" name="next" value={next} />
       <label>
         Email
-        <input name="email" type="email" autoComplete="username" required autoFocus />
+        <input name="email" type="email" autoComplete="username" required autoFocus defaultValue={state.email} />
       </label>
       <label>
         Password

@@ -144,6 +144,8 @@ function neverConnected(err: unknown): boolean {
   if (!(err instanceof Error) || err.name === "TimeoutError" || err.name === "AbortError") return false;
   const cause = (err as { cause?: unknown }).cause;
   if (!(cause instanceof Error)) return false;
+  // fetch refuses some ports itself (the "bad ports" of the Fetch standard) before connecting.
+  if (cause.message === "bad port") return true;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === "string") return NOT_CONNECTED_CODES.has(code);
   // Happy eyeballs (several addresses tried) reports an AggregateError.

@@ -41,8 +41,8 @@ export const MAIN = instance("main", base, Number(process.env.E2E_PG_PORT ?? 543
 });
 export const UNREACHABLE = instance("unreachable", base + 1, Number(process.env.E2E_PG_PORT ?? 54391) + 1, Number(process.env.E2E_SIMULATOR_PORT ?? 4391) + 1, {
   EVOLINK_API_KEY: "sk-e2e-unreachable-provider-key",
-  // Nothing listens on the discard port: connections are refused, nothing is sent.
-  EVOLINK_BASE_URL: "http://127.0.0.1:9",
+  // Nothing listens on port 2 (below 1024, not on fetch's blocked list): connections are refused, nothing is sent.
+  EVOLINK_BASE_URL: "http://127.0.0.1:2",
 });
 export const INSTANCES = [MAIN, UNREACHABLE];
 

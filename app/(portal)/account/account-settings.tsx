@@ -144,12 +144,14 @@ function Sessions() {
             <tbody>
               {sessions.data.map((s, i) => (
                 <tr key={i}>
-                  <td>
+                  <td data-label="Device">
                     {describeDevice(s.userAgent)} {s.current && <span className="badge">This browser</span>}
                   </td>
-                  <td className="mono">{s.clientAddress ?? "—"}</td>
-                  <td>{s.createdAt.toLocaleString()}</td>
-                  <td>{s.lastSeenAt.toLocaleString()}</td>
+                  <td data-label="Address" className="mono">
+                    {s.clientAddress ?? "—"}
+                  </td>
+                  <td data-label="Signed in">{s.createdAt.toLocaleString()}</td>
+                  <td data-label="Last seen">{s.lastSeenAt.toLocaleString()}</td>
                 </tr>
               ))}
             </tbody>

@@ -36,16 +36,16 @@ export function History() {
       <tbody>
         {tasks.map((t) => (
           <tr key={t.id} data-task-id={t.id}>
-            <td>{t.createdAt.toLocaleString()}</td>
-            <td>
+            <td data-label="Created">{t.createdAt.toLocaleString()}</td>
+            <td data-label="Prompt">
               <Link href={`/tasks/${t.id}`}>{t.prompt.length > 60 ? `${t.prompt.slice(0, 60)}…` : t.prompt}</Link>
             </td>
-            <td>{modeLabel(t.mode)}</td>
-            <td>
+            <td data-label="Mode">{modeLabel(t.mode)}</td>
+            <td data-label="Status">
               <StatusBadge status={t.status} />
             </td>
-            <td data-testid="billed">{billedLabel(t)}</td>
-            <td data-testid="cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
+            <td data-label="Billed" data-testid="billed">{billedLabel(t)}</td>
+            <td data-label="Cost" data-testid="cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
           </tr>
         ))}
       </tbody>

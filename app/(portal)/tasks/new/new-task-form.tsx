@@ -1,5 +1,5 @@
 "use client";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useTRPC } from "@/app/_components/trpc.ts";
@@ -97,7 +97,9 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   /** Uploads in flight: the form is not sent while a field is still waiting for its link. */
   const [uploading, setUploading] = useState(0);
-  const create = useMutation(trpc.tasks.create.mutationOptions());
+  const queryClient = useQueryClient();
+  // Success or refusal, a task may have been stored: the history must not show a list from before it.
+  const create = useMutation(trpc.tasks.create.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.tasks.mine.queryKey() }) }));
   // Idempotency key: a double click or a retried request makes one task, not two.
   const [clientRequestId, setClientRequestId] = useState(newRequestId);
 

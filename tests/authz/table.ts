@@ -1,0 +1,187 @@
+/**
+ * The authorization table: every tRPC procedure, route handler and page,
+ * and what each kind of caller gets. tests/e2e/authorization.spec.ts runs it
+ * over HTTP against the production server with real session cookies;
+ * tests/unit/authz-coverage.test.ts fails when a procedure, route or page
+ * has no row, so a new one cannot ship without deciding who may call it.
+ */
+import type { APIRequestContext, APIResponse } from "@playwright/test";
+
+/**
+ * anonymous: no cookie. revoked: the cookie of a session that was signed out.
+ * otherMember: signed in, not the owner. member: signed in, the owner of the
+ * data used. admin: signed in as an admin.
+ */
+export type Caller = "anonymous" | "revoked" | "otherMember" | "member" | "admin";
+export const CALLERS: readonly Caller[] = ["anonymous", "revoked", "otherMember", "member", "admin"];
+
+/** What the test prepared: the member's archived task, and an upload's link. */
+export interface AuthzData {
+  taskId: string;
+  uploadUrl: string;
+}
+
+export interface AuthzRow {
+  /** What the row covers: a procedure path ("tasks.get"), or a route or page file under app/. */
+  covers: string;
+  what: string;
+  call: (api: APIRequestContext, data: AuthzData) => Promise<APIResponse>;
+  /** The HTTP status each caller gets; "signin" = a redirect to the sign-in page. Every caller has one. */
+  expect: Record<Caller, number | "signin">;
+  /** Checks on a 200 answer (e.g. nobody else's data in it). */
+  check?: (body: unknown, caller: Caller, data: AuthzData) => void;
+  /** Runs after every other row (it ends sessions). */
+  last?: boolean;
+}
+
+const SIGNED_IN_ONLY = { anonymous: 401, revoked: 401 } as const;
+const PAGE_SIGNED_IN_ONLY = { anonymous: "signin", revoked: "signin" } as const;
+
+const trpcGet = (procedure: string, input?: unknown) => (api: APIRequestContext) =>
+  api.get(`/api/trpc/${procedure}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`, { maxRedirects: 0 });
+const trpcPost = (procedure: string, input: (d: AuthzData) => unknown) => (api: APIRequestContext, d: AuthzData) =>
+  api.post(`/api/trpc/${procedure}`, { data: { json: input(d) }, headers: { "content-type": "application/json" }, maxRedirects: 0 });
+const page = (path: (d: AuthzData) => string) => (api: APIRequestContext, d: AuthzData) => api.get(path(d), { maxRedirects: 0 });
+
+/** The tRPC answer's data. */
+const dataOf = (body: unknown) => (body as { result: { data: { json: unknown } } }).result.data.json;
+const IMAGE = "image-240x240.png";
+
+export const AUTHZ_TABLE: AuthzRow[] = [
+  // --- tRPC ---------------------------------------------------------------
+  {
+    covers: "tasks.create",
+    what: "create a task",
+    call: (api, d) => trpcPost("tasks.create", () => ({ prompt: "Authorization table", image_start: d.uploadUrl }))(api, d),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+  },
+  {
+    covers: "tasks.get",
+    what: "read the member's task",
+    call: (api, d) => trpcGet("tasks.get", { id: d.taskId })(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
+  },
+  {
+    covers: "tasks.callbacks",
+    what: "read the member's task's callbacks",
+    call: (api, d) => trpcGet("tasks.callbacks", { id: d.taskId })(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
+  },
+  {
+    covers: "tasks.mine",
+    what: "list one's own tasks",
+    call: (api) => trpcGet("tasks.mine")(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller, d) => {
+      const ids = (dataOf(body) as Array<{ id: string }>).map((t) => t.id);
+      if (caller === "member" ? !ids.includes(d.taskId) : ids.includes(d.taskId)) throw new Error(`${caller}'s list ${caller === "member" ? "lacks" : "shows"} the member's task`);
+    },
+  },
+  {
+    covers: "account.sessions",
+    what: "list one's own sessions",
+    call: (api) => trpcGet("account.sessions")(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      const sessions = dataOf(body) as Array<{ current: boolean }>;
+      if (sessions.filter((s) => s.current).length !== 1) throw new Error("the caller's own session is not listed as current");
+    },
+  },
+  {
+    covers: "account.changePassword",
+    what: "change one's password (with a wrong current password: refused, changes nothing)",
+    call: trpcPost("account.changePassword", () => ({ currentPassword: "not-the-password", newPassword: "a-new-password-1" })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 400, member: 400, admin: 400 },
+  },
+  {
+    covers: "account.signOutEverywhere",
+    what: "sign out everywhere",
+    call: trpcPost("account.signOutEverywhere", () => undefined),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    last: true,
+  },
+
+  // --- Route handlers --------------------------------------------------------
+  {
+    covers: "app/api/trpc/[trpc]/route.ts",
+    what: "an unknown procedure",
+    call: (api) => api.get("/api/trpc/tasks.nope", { maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/api/media/[taskId]/route.ts",
+    what: "watch the member's archived video",
+    call: (api, d) => api.get(`/api/media/${d.taskId}`, { headers: { range: "bytes=0-0" }, maxRedirects: 0 }),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 206, admin: 206 },
+  },
+  {
+    covers: "app/api/uploads/route.ts",
+    what: "upload a file",
+    call: async (api) => {
+      const { readFileSync } = await import("node:fs");
+      const path = await import("node:path");
+      const buffer = readFileSync(path.resolve(import.meta.dirname, "../fixtures/media", IMAGE));
+      return api.post("/api/uploads", { multipart: { field: "image_start", file: { name: IMAGE, mimeType: "image/png", buffer } }, maxRedirects: 0 });
+    },
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+  },
+  {
+    covers: "app/api/uploads/[name]/route.ts",
+    what: "fetch an upload with its link (the token is the authorization: the provider has no session)",
+    call: (api, d) => api.get(d.uploadUrl, { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+  },
+  {
+    covers: "app/api/uploads/[name]/route.ts",
+    what: "fetch an upload without its token",
+    call: (api, d) => api.get(d.uploadUrl.replace(/\?token=.*/, ""), { maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/api/uploads/[name]/route.ts",
+    what: "fetch an upload with another file's token",
+    call: (api, d) => api.get(d.uploadUrl.replace(/[0-9a-f-]{36}\.png/, "00000000-0000-4000-8000-000000000000.png"), { maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/api/callbacks/evolink/[taskId]/route.ts",
+    what: "a provider callback without the task's token (cookies give no right to it)",
+    call: (api, d) => api.post(`/api/callbacks/evolink/${d.taskId}?token=forged`, { data: { id: "task-unified-1-x", status: "completed" }, maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/api/health/route.ts",
+    what: "health check",
+    call: (api) => api.get("/api/health", { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+  },
+  {
+    covers: "app/api/auth/[...nextauth]/route.ts",
+    what: "Auth.js's session endpoint: a user only for a live session",
+    call: (api) => api.get("/api/auth/session", { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller) => {
+      const signedIn = Boolean((body as { user?: unknown } | null)?.user);
+      if (signedIn !== (caller !== "anonymous" && caller !== "revoked")) throw new Error(`${caller} ${signedIn ? "has" : "lacks"} a session`);
+    },
+  },
+
+  // --- Pages ---------------------------------------------------------------------
+  { covers: "app/page.tsx", what: "the home page", call: page(() => "/"), expect: { anonymous: 307, revoked: 307, otherMember: 307, member: 307, admin: 307 } },
+  { covers: "app/signin/page.tsx", what: "the sign-in page", call: page(() => "/signin"), expect: { anonymous: 200, revoked: 200, otherMember: 307, member: 307, admin: 307 } },
+  { covers: "app/(portal)/tasks/page.tsx", what: "one's history", call: page(() => "/tasks"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  { covers: "app/(portal)/tasks/new/page.tsx", what: "the new video form", call: page(() => "/tasks/new"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  {
+    covers: "app/(portal)/tasks/[id]/page.tsx",
+    what: "a task's page (its data comes through tasks.get)",
+    call: page((d) => `/tasks/${d.taskId}`),
+    expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+  },
+  { covers: "app/(portal)/account/page.tsx", what: "one's account", call: page(() => "/account"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+];
+
+/** Server actions are endpoints too: each with the rule it follows. */
+export const SERVER_ACTIONS: Record<string, string> = {
+  "app/signin/actions.ts#signInAction": "public: it is the sign-in (throttled per account and address)",
+  "app/signin/actions.ts#signOutAction": "public: ends the caller's own session, if any",
+};
