@@ -10,6 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { ThrottlePolicy } from "./auth/throttle.ts";
 import { DomainError } from "./errors.ts";
+import { parseTrustedProxies } from "./http/client-address.ts";
 import { isLoopbackHostname } from "./security/address.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -34,7 +35,19 @@ export const configSchema = z.object({
    * CIDR ranges, or "loopback"); the client address of anything else is the
    * connection's own peer.
    */
-  TRUSTED_PROXIES: z.preprocess(emptyAsUndefined, z.string().default("")),
+  TRUSTED_PROXIES: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default("")
+      .superRefine((spec, ctx) => {
+        try {
+          parseTrustedProxies(spec);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+        }
+      }),
+  ),
   SIGNIN_ACCOUNT_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   SIGNIN_ACCOUNT_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(300)),
   SIGNIN_ADDRESS_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(20)),

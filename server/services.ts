@@ -1,12 +1,12 @@
 /**
  * Composition root: one configuration, database client, provider client and
- * storage per process, built on first use (never at build time). Domain
- * functions receive these as parameters. The web process and the worker build
- * their services the same way.
+ * storage per process. Domain functions receive these as parameters. The web
+ * app (server/app-services.ts, on first use, never at build time), the worker
+ * and the tests build their services the same way.
  */
 import { callbackUrlFor } from "./callbacks/token.ts";
 import { createDb, type Db } from "./db/client.ts";
-import { httpMediaOrigins, loadRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { httpMediaOrigins, type RuntimeConfig } from "./config.ts";
 import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
@@ -46,12 +46,4 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
     },
   };
-}
-
-const globalForServices = globalThis as unknown as { __wanServices?: Services };
-
-/** The process-wide services of the web app. */
-export function getServices(): Services {
-  globalForServices.__wanServices ??= buildServices(loadRuntimeConfig());
-  return globalForServices.__wanServices;
 }

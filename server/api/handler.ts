@@ -4,6 +4,7 @@
  * context from the request's session, and logs internal errors in full under
  * the reference the person is shown.
  */
+import "server-only";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { currentSession } from "../auth/current-user.ts";
 import { readTextWithin } from "../http/body.ts";

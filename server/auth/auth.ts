@@ -7,6 +7,7 @@
  * once on every web instance, wherever `auth()` is called. The user's role,
  * name and email are re-read with the session on every request.
  */
+import "server-only";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { CredentialsSignin } from "@auth/core/errors";
 import Credentials from "@auth/core/providers/credentials";
@@ -14,7 +15,7 @@ import type { DefaultSession } from "@auth/core/types";
 import NextAuth from "next-auth";
 import { headers } from "next/headers";
 import { clientAddressOf } from "../http/client-address.ts";
-import { getServices } from "../services.ts";
+import { getServices } from "../app-services.ts";
 import { throttledCode } from "./messages.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
 import { signInWithPassword } from "./sign-in.ts";

@@ -4,6 +4,7 @@
  * has already re-read the user and their session row, so no second query is
  * needed. Memoised per request for server components.
  */
+import "server-only";
 import { cache } from "react";
 import type { SessionUser } from "../users/users.ts";
 import { auth } from "./auth.ts";

@@ -28,6 +28,16 @@ describe("configuration", () => {
     }
   });
 
+  it("listens on this machine only unless told, and checks the hardening settings", () => {
+    const c = loadConfig({});
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.trustedProxies).toBe("");
+    expect(c.signInThrottle.account).toEqual({ freeFailures: 5, maxDelaySeconds: 300 });
+    expect(loadConfig({ TRUSTED_PROXIES: "loopback, 10.0.0.0/8", SIGNIN_ACCOUNT_FREE_FAILURES: "3" }).signInThrottle.account.freeFailures).toBe(3);
+    expect(() => loadConfig({ TRUSTED_PROXIES: "proxy.internal" })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ SIGNIN_ADDRESS_MAX_DELAY_SECONDS: "0" })).toThrow(/SIGNIN_ADDRESS_MAX_DELAY_SECONDS/);
+  });
+
   it("the web process refuses to run with unresolved settings, saying how to start", () => {
     expect(() => loadRuntimeConfig({})).toThrow(/Missing DATABASE_URL, AUTH_SECRET, EVOLINK_API_KEY.*npm start/);
     const ok = loadRuntimeConfig({ DATABASE_URL: "postgresql://u:p@localhost/db", AUTH_SECRET: "x".repeat(32), EVOLINK_API_KEY: "k" });

@@ -1,6 +1,6 @@
 import { currentUser } from "@/server/auth/current-user.ts";
 import { httpMediaOrigins } from "@/server/config.ts";
-import { getServices } from "@/server/services.ts";
+import { getServices } from "@/server/app-services.ts";
 import { uploadRoute } from "@/server/uploads/routes.ts";
 
 export const dynamic = "force-dynamic";

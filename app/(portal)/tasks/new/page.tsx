@@ -1,5 +1,5 @@
 import { httpMediaOrigins } from "@/server/config.ts";
-import { getServices } from "@/server/services.ts";
+import { getServices } from "@/server/app-services.ts";
 import { uploadAvailability } from "@/server/uploads/availability.ts";
 import { NewTaskForm } from "./new-task-form.tsx";
 

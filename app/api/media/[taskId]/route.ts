@@ -1,5 +1,5 @@
 import { currentUser } from "@/server/auth/current-user.ts";
-import { getServices } from "@/server/services.ts";
+import { getServices } from "@/server/app-services.ts";
 import { taskVideoRoute } from "@/server/storage/archive.ts";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import { trpcRoute } from "@/server/api/handler.ts";
-import { getServices } from "@/server/services.ts";
+import { getServices } from "@/server/app-services.ts";
 
 export const dynamic = "force-dynamic";
 

@@ -1,4 +1,4 @@
-import { getServices } from "@/server/services.ts";
+import { getServices } from "@/server/app-services.ts";
 import { uploadedFileRoute } from "@/server/uploads/routes.ts";
 
 export const dynamic = "force-dynamic";
