@@ -5,9 +5,9 @@
  * account with the time to wait, never locked.
  */
 import { request as playwrightRequest, type Browser } from "@playwright/test";
-import { expect, test } from "./fixtures.ts";
+import { E2E_ADMIN, expect, test } from "./fixtures.ts";
 import { trpcQuery } from "./helpers.ts";
-import { addUser, MAIN } from "./instances.ts";
+import { addUser, MAIN, UNREACHABLE } from "./instances.ts";
 
 async function signedIn(browser: Browser, account: { email: string; password: string }, headers: Record<string, string> = {}) {
   const context = await browser.newContext({ baseURL: MAIN.baseURL, extraHTTPHeaders: headers });
@@ -137,5 +137,20 @@ test("repeated wrong passwords make the next attempt wait, the right one too; th
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
   await elsewhere.close();
+  await context.close();
+});
+
+test("without a trusted proxy, X-Forwarded-For is ignored: the address recorded is the connection's", async ({ browser }) => {
+  // The unreachable-provider server has no TRUSTED_PROXIES.
+  const context = await browser.newContext({ baseURL: UNREACHABLE.baseURL, extraHTTPHeaders: { "x-forwarded-for": "198.51.100.5" } });
+  const page = await context.newPage();
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Account" }).click();
+  const mine = page.getByTestId("sessions").getByRole("row").filter({ hasText: "This browser" });
+  await expect(mine).toContainText("127.0.0.1");
+  await expect(mine).not.toContainText("198.51.100.5");
   await context.close();
 });

@@ -4,7 +4,9 @@
  * is refused as such; callbacks with a wrong token cannot grow the log
  * without bound. Real Postgres, the simulator over HTTP.
  */
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appRouter } from "@/server/api/root.ts";
 import { createCaller } from "@/server/api/root.ts";
 import { handleProviderCallback, REJECTED_DETAIL_PER_HOUR } from "@/server/callbacks/callbacks.ts";
 import { callbackToken } from "@/server/callbacks/token.ts";
@@ -90,6 +92,28 @@ describe("bad input is refused as bad input", () => {
       handleProviderCallback({ db: portal.services.db, provider: portal.services.provider, serverSecret: TEST_SECRET }, { taskId: task.id, token: callbackToken(TEST_SECRET, task.id), rawBody }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(await portal.services.db.callbackEvent.count({ where: { taskId: task.id, outcome: "invalid" } })).toBe(1);
+  });
+});
+
+describe("internal errors", () => {
+  it("reach the person over HTTP as a generic message with a reference; the log has the details under it", async () => {
+    // A database that fails the way a broken one does, behind the real tRPC endpoint and formatter.
+    const failing = { ...portal.services.db, task: { findMany: () => Promise.reject(new Error('relation "Task" does not exist (42P01) at postgres://u:secret@db')) } };
+    const logged: unknown[][] = [];
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://portal.test/api/trpc/tasks.mine"),
+      router: appRouter,
+      createContext: () => ({ services: { ...portal.services, db: failing as never }, user }),
+      onError: ({ error }) => logged.push([error.cause]),
+    });
+    const body = (await res.json()) as { error: { json: { message: string; data: { reference: string; code: string } } } };
+    expect(res.status).toBe(500);
+    const { message, data } = body.error.json;
+    expect(message).toMatch(/^Something went wrong on our side/);
+    expect(message).toContain(data.reference);
+    expect(JSON.stringify(body)).not.toMatch(/42P01|secret|relation|postgres/);
+    expect(String(logged[0]?.[0])).toContain("42P01");
   });
 });
 
