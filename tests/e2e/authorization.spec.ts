@@ -6,19 +6,13 @@
  */
 import { request as playwrightRequest, type APIRequestContext, type Browser } from "@playwright/test";
 import { AUTHZ_TABLE, CALLERS, type AuthzData, type Caller } from "../authz/table.ts";
-import { E2E_ADMIN, expect, test } from "./fixtures.ts";
+import { E2E_ADMIN, expect, signedInContext, test } from "./fixtures.ts";
 import { trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
-/** Signs in through the page in a new browser context; returns its cookies and the context. */
+/** Signs in through the page in a new browser context; returns its cookies and page. */
 async function signedIn(browser: Browser, account: { email: string; password: string }) {
-  const context = await browser.newContext({ baseURL: MAIN.baseURL });
-  const page = await context.newPage();
-  await page.goto("/signin");
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
+  const { context, page } = await signedInContext(browser, account);
   return { context, page, state: await context.storageState() };
 }
 

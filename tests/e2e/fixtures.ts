@@ -3,8 +3,8 @@
  * the page reports a Content-Security-Policy violation, so the policy is
  * checked on everything a person does.
  */
-import { test as base, expect, type Page } from "@playwright/test";
-import { E2E_ADMIN } from "./instances.ts";
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { E2E_ADMIN, MAIN } from "./instances.ts";
 
 export { E2E_ADMIN };
 export { expect };
@@ -23,7 +23,7 @@ export const test = base.extend<{ cspViolations: string[] }>({
   ],
 });
 
-/** Signs in from a signed-out page, landing on "My history". */
+/** Signs in from a signed-out page (of any server: paths are its context's), landing on "My history". */
 export async function signIn(page: Page, account: { email: string; password: string } = E2E_ADMIN) {
   await page.goto("/tasks");
   await expect(page).toHaveURL(/\/signin/);
@@ -41,4 +41,16 @@ export async function openNewTaskForm(page: Page) {
     await page.getByRole("link", { name: "New video" }).click();
   }
   await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
+}
+
+/** A new browser context (another device) signed in as `account`; `headers` go with every request. */
+export async function signedInContext(
+  browser: Browser,
+  account: { email: string; password: string },
+  opts: { baseURL?: string; headers?: Record<string, string> } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: opts.baseURL ?? MAIN.baseURL, extraHTTPHeaders: opts.headers });
+  const page = await context.newPage();
+  await signIn(page, account);
+  return { context, page };
 }

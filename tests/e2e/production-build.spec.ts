@@ -7,7 +7,7 @@
  * minutes and a range past the end answered 500.
  */
 import { readFileSync } from "node:fs";
-import { E2E_ADMIN, expect, signIn, test } from "./fixtures.ts";
+import { expect, signIn, test } from "./fixtures.ts";
 import { fixture, simulatorFaults, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { UNREACHABLE } from "./instances.ts";
 
@@ -89,10 +89,7 @@ test("the unreachable provider: the submit fails at once with a plain reason, un
   // 1. The first request to build the services: the uploads/[name] bundle.
   expect((await page.request.get("/api/uploads/00000000-0000-4000-8000-000000000000.png?token=x")).status()).toBe(404);
   // 2. Signing in (the sign-in page's bundle), then the submit (the tRPC bundle).
-  await page.goto("/tasks/new");
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page);
   await page.getByRole("link", { name: "New video" }).click();
   await page.getByLabel("First frame image URL").fill("https://media.invalid/first-frame.png");
   const prompt = `Nobody answers (${Date.now()})`;

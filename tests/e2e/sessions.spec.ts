@@ -4,21 +4,10 @@
  * out everywhere" end every session of the person; sign-in is throttled per
  * account with the time to wait, never locked.
  */
-import { request as playwrightRequest, type Browser } from "@playwright/test";
-import { E2E_ADMIN, expect, test } from "./fixtures.ts";
+import { request as playwrightRequest } from "@playwright/test";
+import { E2E_ADMIN, expect, signedInContext, test } from "./fixtures.ts";
 import { trpcQuery } from "./helpers.ts";
 import { addUser, MAIN, UNREACHABLE } from "./instances.ts";
-
-async function signedIn(browser: Browser, account: { email: string; password: string }, headers: Record<string, string> = {}) {
-  const context = await browser.newContext({ baseURL: MAIN.baseURL, extraHTTPHeaders: headers });
-  const page = await context.newPage();
-  await page.goto("/signin");
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
-  return { context, page };
-}
 
 /** Whether a browser context is still signed in (page and API both). */
 async function stillSignedIn(page: import("@playwright/test").Page): Promise<boolean> {
@@ -31,7 +20,7 @@ async function stillSignedIn(page: import("@playwright/test").Page): Promise<boo
 
 test("signing out ends the session: a copy of its cookie no longer opens anything", async ({ browser }) => {
   const erin = addUser(MAIN, "erin-sessions@e2e.test");
-  const { context, page } = await signedIn(browser, erin);
+  const { context, page } = await signedInContext(browser, erin);
   const saved = await context.storageState();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/signin/);
@@ -46,8 +35,8 @@ test("signing out ends the session: a copy of its cookie no longer opens anythin
 
 test("changing one's password ends every session; the new password signs in", async ({ browser }) => {
   const frank = addUser(MAIN, "frank-sessions@e2e.test");
-  const laptop = await signedIn(browser, frank);
-  const phone = await signedIn(browser, frank);
+  const laptop = await signedInContext(browser, frank);
+  const phone = await signedInContext(browser, frank);
   const page = laptop.page;
   await page.getByRole("link", { name: "Account" }).click();
   await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
@@ -80,8 +69,8 @@ test("changing one's password ends every session; the new password signs in", as
 test("sign out everywhere ends the sessions on every device; the list shows this browser's address", async ({ browser }) => {
   const gina = addUser(MAIN, "gina-sessions@e2e.test");
   // The server trusts its loopback proxy (TRUSTED_PROXIES=loopback): these are the client addresses it records.
-  const office = await signedIn(browser, gina, { "x-forwarded-for": "198.51.100.23" });
-  const home = await signedIn(browser, gina, { "x-forwarded-for": "203.0.113.77" });
+  const office = await signedInContext(browser, gina, { headers: { "x-forwarded-for": "198.51.100.23" } });
+  const home = await signedInContext(browser, gina, { headers: { "x-forwarded-for": "203.0.113.77" } });
   const page = office.page;
   await page.getByRole("link", { name: "Account" }).click();
   const sessions = page.getByTestId("sessions");
@@ -142,12 +131,7 @@ test("repeated wrong passwords make the next attempt wait, the right one too; th
 
 test("without a trusted proxy, X-Forwarded-For is ignored: the address recorded is the connection's", async ({ browser }) => {
   // The unreachable-provider server has no TRUSTED_PROXIES.
-  const context = await browser.newContext({ baseURL: UNREACHABLE.baseURL, extraHTTPHeaders: { "x-forwarded-for": "198.51.100.5" } });
-  const page = await context.newPage();
-  await page.goto("/signin");
-  await page.getByLabel("Email").fill(E2E_ADMIN.email);
-  await page.getByLabel("Password").fill(E2E_ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  const { context, page } = await signedInContext(browser, E2E_ADMIN, { baseURL: UNREACHABLE.baseURL, headers: { "x-forwarded-for": "198.51.100.5" } });
   await page.getByRole("link", { name: "Account" }).click();
   const mine = page.getByTestId("sessions").getByRole("row").filter({ hasText: "This browser" });
   await expect(mine).toContainText("127.0.0.1");

@@ -24,6 +24,44 @@ export function AccountSettings() {
   );
 }
 
+/** A password input with its label, hint and error, described for screen readers. */
+function PasswordField(props: {
+  id: string;
+  label: string;
+  autoComplete: "current-password" | "new-password";
+  value: string;
+  onChange: (value: string) => void;
+  hint?: string;
+  error?: string | null;
+}) {
+  const describedBy = [props.error ? `${props.id}-error` : "", props.hint ? `${props.id}-hint` : ""].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="password"
+        autoComplete={props.autoComplete}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={Boolean(props.error)}
+        aria-describedby={describedBy}
+        required
+      />
+      {props.hint && (
+        <span className="muted small" id={`${props.id}-hint`}>
+          {props.hint}
+        </span>
+      )}
+      {props.error && (
+        <span className="field-error" id={`${props.id}-error`}>
+          {props.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
 function ChangePassword() {
   const trpc = useTRPC();
   const [currentPassword, setCurrent] = useState("");
@@ -33,6 +71,7 @@ function ChangePassword() {
   const change = useMutation(trpc.account.changePassword.mutationOptions({ onSuccess: () => toSignIn("password-changed") }));
   const fieldErrors = (change.error?.data as { fieldErrors?: Record<string, string[]> } | undefined)?.fieldErrors ?? {};
   const formError = change.error && Object.keys(fieldErrors).length === 0 ? change.error.message : null;
+  const errorOf = (field: string) => fieldErrors[field]?.join(" ") || null;
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -44,68 +83,14 @@ function ChangePassword() {
     change.mutate({ currentPassword, newPassword });
   }
 
-  const errorOf = (field: string) =>
-    fieldErrors[field]?.length ? (
-      <span className="field-error" id={`${field}-error`}>
-        {fieldErrors[field]?.join(" ")}
-      </span>
-    ) : null;
-
   return (
     <section className="card">
       <h2>Change your password</h2>
       <p className="muted small">Every session, this one included, is signed out afterwards; sign in again with the new password.</p>
       <form className="form" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor="current-password">Current password</label>
-          <input
-            id="current-password"
-            type="password"
-            autoComplete="current-password"
-            value={currentPassword}
-            onChange={(e) => setCurrent(e.target.value)}
-            aria-invalid={Boolean(fieldErrors.currentPassword)}
-            aria-describedby={fieldErrors.currentPassword ? "currentPassword-error" : undefined}
-            required
-          />
-          {errorOf("currentPassword")}
-        </div>
-        <div className="field">
-          <label htmlFor="new-password">New password</label>
-          <input
-            id="new-password"
-            type="password"
-            autoComplete="new-password"
-            value={newPassword}
-            onChange={(e) => setNew(e.target.value)}
-            aria-invalid={Boolean(fieldErrors.newPassword)}
-            aria-describedby={fieldErrors.newPassword ? "newPassword-error" : "new-password-hint"}
-            minLength={8}
-            required
-          />
-          <span className="muted small" id="new-password-hint">
-            At least 8 characters.
-          </span>
-          {errorOf("newPassword")}
-        </div>
-        <div className="field">
-          <label htmlFor="confirm-password">New password, again</label>
-          <input
-            id="confirm-password"
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            aria-invalid={Boolean(confirmError)}
-            aria-describedby={confirmError ? "confirm-error" : undefined}
-            required
-          />
-          {confirmError && (
-            <span className="field-error" id="confirm-error">
-              {confirmError}
-            </span>
-          )}
-        </div>
+        <PasswordField id="current-password" label="Current password" autoComplete="current-password" value={currentPassword} onChange={setCurrent} error={errorOf("currentPassword")} />
+        <PasswordField id="new-password" label="New password" autoComplete="new-password" value={newPassword} onChange={setNew} hint="At least 8 characters." error={errorOf("newPassword")} />
+        <PasswordField id="confirm-password" label="New password, again" autoComplete="new-password" value={confirm} onChange={setConfirm} error={confirmError} />
         {formError && (
           <p role="alert" className="error">
             {formError}
