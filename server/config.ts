@@ -50,6 +50,7 @@ export const configSchema = z.object({
   ),
   SIGNIN_ACCOUNT_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   SIGNIN_ACCOUNT_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(300)),
+  SIGNIN_ACCOUNT_WIDE_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(50)),
   SIGNIN_ADDRESS_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(20)),
   SIGNIN_ADDRESS_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(900)),
   PORT: port(3000),
@@ -113,7 +114,7 @@ export interface Config {
 }
 
 export class ConfigError extends DomainError {
-  static override readonly kind = "ConfigError";
+  static override readonly kind: string = "ConfigError";
 
   constructor(message: string) {
     super(message);
@@ -138,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedProxies: c.TRUSTED_PROXIES,
     signInThrottle: {
       account: { freeFailures: c.SIGNIN_ACCOUNT_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },
+      accountWide: { freeFailures: c.SIGNIN_ACCOUNT_WIDE_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },
       address: { freeFailures: c.SIGNIN_ADDRESS_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ADDRESS_MAX_DELAY_SECONDS },
       forgetAfterSeconds: 24 * 3600,
     },

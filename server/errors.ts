@@ -24,6 +24,8 @@ export class DomainError extends Error {
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+    // Without its own kind a subclass would answer instanceof for its parent's instances.
+    if (!Object.hasOwn(new.target, "kind")) throw new TypeError(`${new.target.name} must declare its own static kind`);
     // The kinds of this class and of each class it extends, down to DomainError.
     const kinds: string[] = [];
     for (let c = new.target as typeof DomainError | null; c && c.kind; c = Object.getPrototypeOf(c) as typeof DomainError | null) {
@@ -68,7 +70,7 @@ export function fieldErrorsOf(error: { issues: ReadonlyArray<{ path: ReadonlyArr
 }
 
 export class AppError extends DomainError {
-  static override readonly kind = "AppError";
+  static override readonly kind: string = "AppError";
 
   constructor(
     readonly code: AppErrorCode,

@@ -20,7 +20,13 @@ export async function signInAction(_prev: SignInState, form: FormData): Promise<
     });
     return { error: null, email };
   } catch (err) {
-    if (err instanceof AuthError) return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)), email };
+    if (err instanceof AuthError && err.type === "CredentialsSignin") {
+      return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)), email };
+    }
+    if (err instanceof AuthError) {
+      // Not a refusal: something failed on our side (the database, say). Auth.js has logged it.
+      return { error: "Signing in is not possible right now; try again in a minute.", email };
+    }
     throw err; // includes Next's redirect on success
   }
 }

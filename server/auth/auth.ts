@@ -2,7 +2,7 @@
  * Auth.js (next-auth v5 on @auth/core) with the Prisma adapter and an email +
  * password sign-in. Auth.js keeps a password sign-in in a JWT cookie; the JWT
  * carries the id of a UserSession row that every request checks
- * (server/auth/sessions.ts, docs/decisions/0007-revocable-sessions.md), so
+ * (server/auth/sessions.ts, docs/decisions/0008-revocable-sessions.md), so
  * signing out, a password change or "sign out everywhere" takes effect at
  * once on every web instance, wherever `auth()` is called. The user's role,
  * name and email are re-read with the session on every request.

@@ -4,7 +4,8 @@
  * browser could read as another site is replaced by the default: absolute
  * URLs, protocol-relative `//host`, backslash forms (`/\host`, `\\host`,
  * which browsers treat as `//`), control characters (a tab or newline inside
- * `/\t/host` is dropped by browsers), and paths back to the sign-in page.
+ * `/\t/host` is dropped by browsers), paths that become `//host` once their
+ * dot segments are resolved (`/..//host`), and paths back to the sign-in page.
  */
 export const DEFAULT_AFTER_SIGN_IN = "/tasks";
 
@@ -19,7 +20,8 @@ export function safeRedirectPath(next: unknown, fallback = DEFAULT_AFTER_SIGN_IN
   } catch {
     return fallback;
   }
-  if (url.origin !== base) return fallback;
+  // Dot segments collapse while parsing ("/..//host" becomes "//host"): judge the result too.
+  if (url.origin !== base || url.pathname.startsWith("//")) return fallback;
   if (url.pathname === "/signin" || url.pathname.startsWith("/signin/") || url.pathname.startsWith("/api/")) return fallback;
   return `${url.pathname}${url.search}${url.hash}`;
 }

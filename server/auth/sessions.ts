@@ -1,5 +1,5 @@
 /**
- * Revocable sessions (docs/decisions/0007-revocable-sessions.md). Auth.js
+ * Revocable sessions (docs/decisions/0008-revocable-sessions.md). Auth.js
  * keeps a password sign-in in a JWT cookie; the JWT carries the id of a
  * UserSession row, and every request checks that row (and its user) in the
  * database. Revoking the row signs that browser out at once, on every web

@@ -57,7 +57,7 @@ export interface ApplyMigrationsOptions {
 }
 
 export class MigrationChecksumMismatchError extends DomainError {
-  static override readonly kind = "MigrationChecksumMismatchError";
+  static override readonly kind: string = "MigrationChecksumMismatchError";
 
   constructor(readonly migrations: string[]) {
     super(
@@ -74,7 +74,7 @@ export class MigrationChecksumMismatchError extends DomainError {
 }
 
 export class FailedMigrationsPresentError extends DomainError {
-  static override readonly kind = "FailedMigrationsPresentError";
+  static override readonly kind: string = "FailedMigrationsPresentError";
 
   constructor(readonly migrations: string[]) {
     super(
@@ -89,7 +89,7 @@ export class FailedMigrationsPresentError extends DomainError {
 }
 
 export class MissingMigrationsError extends DomainError {
-  static override readonly kind = "MissingMigrationsError";
+  static override readonly kind: string = "MissingMigrationsError";
 
   constructor(readonly migrations: string[]) {
     super(
@@ -102,7 +102,7 @@ export class MissingMigrationsError extends DomainError {
 }
 
 export class MigrationFailedError extends DomainError {
-  static override readonly kind = "MigrationFailedError";
+  static override readonly kind: string = "MigrationFailedError";
 
   constructor(
     readonly migration: string,

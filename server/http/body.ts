@@ -8,7 +8,7 @@ import { AppError, DomainError } from "../errors.ts";
 import { decodeStrictUtf8 } from "./text.ts";
 
 export class BodyTooLargeError extends DomainError {
-  static override readonly kind = "BodyTooLargeError";
+  static override readonly kind: string = "BodyTooLargeError";
 
   constructor(readonly maxBytes: number) {
     super(`The request is larger than ${maxBytes} bytes`);

@@ -4,20 +4,40 @@
  * server always overwrites, so no client can choose it. X-Forwarded-For,
  * which any client can send, is believed only when the connection comes from
  * a proxy named in TRUSTED_PROXIES, and then only up to the first address
- * that is not itself a trusted proxy (read from the right).
+ * that is not itself a trusted proxy (read from the right). The app believes
+ * the header only in a process where that server runs (under `next start`
+ * alone, anyone could send it).
  */
-import net from "node:net";
+import ipaddr from "ipaddr.js";
+import { parseIpAddress, unmapped } from "../security/address.ts";
 
 /** Set by the web server on every request it passes to Next.js; any incoming copy is replaced. */
 export const CLIENT_ADDRESS_HEADER = "x-portal-client-address";
 
-/** `::ffff:1.2.3.4` -> `1.2.3.4`; brackets and zone ids removed; null when not an IP address. */
+const SERVED_BY_PORTAL = Symbol.for("wan-video-portal.web-server");
+
+/** Called by the web server: from now on, this process's requests carry a client address it decided. */
+export function markServedByPortalServer(): void {
+  (globalThis as Record<symbol, unknown>)[SERVED_BY_PORTAL] = true;
+}
+
+/** Canonical text of an IP address (RFC 5952 for IPv6; IPv4-mapped as IPv4); null when not an IP address. */
 export function normalizeAddress(raw: string | undefined | null): string | null {
   if (!raw) return null;
-  let address = raw.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) address = mapped[1];
-  return net.isIP(address) === 0 ? null : address.toLowerCase();
+  const ip = parseIpAddress(raw.trim().replace(/%.*$/, ""));
+  return ip ? unmapped(ip).toString() : null;
+}
+
+/**
+ * The part of an address that stands for one client when counting failures:
+ * the address itself for IPv4, its /64 for IPv6 (a subscriber gets a whole
+ * /64, so single IPv6 addresses cost nothing to change).
+ */
+export function clientKeyOf(address: string): string {
+  const ip = parseIpAddress(address);
+  if (!ip || ip.kind() === "ipv4") return address;
+  const prefix = ip.toNormalizedString().split(":").slice(0, 4).map((h) => h.replace(/^0+(?=.)/, "")).join(":");
+  return `${prefix}::/64`;
 }
 
 export interface TrustedProxies {
@@ -26,31 +46,28 @@ export interface TrustedProxies {
 
 /** TRUSTED_PROXIES: comma-separated addresses and CIDR ranges, and/or "loopback". Throws on a malformed entry. */
 export function parseTrustedProxies(spec: string): TrustedProxies {
-  const list = new net.BlockList();
-  let any = false;
+  const ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = [];
   for (const raw of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    any = true;
     if (raw === "loopback") {
-      list.addSubnet("127.0.0.0", 8, "ipv4");
-      list.addAddress("::1", "ipv6");
+      ranges.push(ipaddr.parseCIDR("127.0.0.0/8"), ipaddr.parseCIDR("::1/128"));
       continue;
     }
-    const [addr, prefix] = raw.split("/");
-    const address = normalizeAddress(addr);
-    if (!address) throw new Error(`TRUSTED_PROXIES: "${raw}" is not an address or CIDR range`);
-    const type = net.isIP(address) === 6 ? "ipv6" : "ipv4";
-    if (prefix === undefined) list.addAddress(address, type);
-    else {
-      const bits = Number(prefix);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (type === "ipv6" ? 128 : 32)) throw new Error(`TRUSTED_PROXIES: bad prefix in "${raw}"`);
-      list.addSubnet(address, bits, type);
+    const [addr = "", prefix] = raw.split("/");
+    const ip = parseIpAddress(addr);
+    if (!ip) throw new Error(`TRUSTED_PROXIES: "${raw}" is not an address or CIDR range`);
+    const max = ip.kind() === "ipv6" ? 128 : 32;
+    const bits = prefix === undefined ? max : Number(prefix);
+    if (!Number.isInteger(bits) || bits < 0 || bits > max || (prefix !== undefined && !/^\d+$/.test(prefix))) {
+      throw new Error(`TRUSTED_PROXIES: bad prefix in "${raw}"`);
     }
+    ranges.push([ip, bits]);
   }
   return {
     trusts(address) {
-      if (!any) return false;
-      const a = normalizeAddress(address);
-      return a !== null && list.check(a, net.isIP(a) === 6 ? "ipv6" : "ipv4");
+      const parsed = parseIpAddress(address.replace(/%.*$/, ""));
+      if (!parsed) return false;
+      const ip = unmapped(parsed);
+      return ranges.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net as never, bits));
     },
   };
 }
@@ -75,5 +92,6 @@ export function resolveClientAddress(peer: string | undefined, forwardedFor: str
 
 /** The client address the web server decided for this request, or null (not served by it). */
 export function clientAddressOf(headers: Pick<Headers, "get">): string | null {
+  if ((globalThis as Record<symbol, unknown>)[SERVED_BY_PORTAL] !== true) return null;
   return normalizeAddress(headers.get(CLIENT_ADDRESS_HEADER));
 }

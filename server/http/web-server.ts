@@ -1,6 +1,6 @@
 /**
  * The portal's web server: Next.js's request handler behind a plain
- * node:http server of our own (docs/decisions/0008-own-web-server.md). Three
+ * node:http server of our own (docs/decisions/0009-own-web-server.md). Three
  * things must happen before Next.js sees a request, and `next start` cannot
  * do them:
  * - the client address is decided from the TCP peer and the trusted proxies
@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
-import { CLIENT_ADDRESS_HEADER, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
+import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
 
@@ -55,10 +55,16 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   await app.prepare();
   const handle = app.getRequestHandler();
 
+  markServedByPortalServer();
+
   const server = http.createServer((req, res) => {
     const client = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
     if (client) req.headers[CLIENT_ADDRESS_HEADER] = client;
     else delete req.headers[CLIENT_ADDRESS_HEADER];
+    // What only a proxy may say about the original request is dropped from anyone else.
+    if (!trusted.trusts(req.socket.remoteAddress ?? "")) {
+      for (const name of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded"]) delete req.headers[name];
+    }
 
     const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, dev: o.dev });
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);

@@ -74,7 +74,7 @@ export type ProviderErrorKind =
   | "invalid_response"; // an answer we could not parse
 
 export class ProviderError extends DomainError {
-  static override readonly kind = "ProviderError";
+  static override readonly kind: string = "ProviderError";
 
   constructor(
     readonly kind: ProviderErrorKind,

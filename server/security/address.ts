@@ -92,12 +92,19 @@ export function isLocalHostname(hostname: string): boolean {
   return parseIpAddress(host) !== null && !isPublicAddress(host);
 }
 
+/** An IPv4-mapped IPv6 address as the IPv4 address it is; any other address as it is. */
+export function unmapped(ip: IPv4 | IPv6): IPv4 | IPv6 {
+  return ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress() ? ip.toIPv4Address() : ip;
+}
+
+/** Whether an IP address (a TCP peer's, say) is loopback: 127.0.0.0/8, ::1, or IPv4-mapped 127.x.x.x. */
+export function isLoopbackAddress(address: string): boolean {
+  const ip = parseIpAddress(address.replace(/%.*$/, ""));
+  return ip !== null && unmapped(ip).range() === "loopback";
+}
+
 /** Whether a URL's host is this computer: `localhost`, `*.localhost`, or a loopback IP literal (IPv4-mapped included). */
 export function isLoopbackHostname(hostname: string): boolean {
   const host = bareHost(hostname);
-  if (isLocalhostName(host)) return true;
-  const ip = parseIpAddress(host);
-  if (!ip) return false;
-  const unmapped = ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress() ? ip.toIPv4Address() : ip;
-  return unmapped.range() === "loopback";
+  return isLocalhostName(host) || isLoopbackAddress(host);
 }

@@ -7,23 +7,16 @@
  * for the provider API alone.
  */
 import type http from "node:http";
-import { BlockList, isIP } from "node:net";
+import { isLoopbackAddress } from "../security/address.ts";
 import { describeIssues, faultsBodySchema } from "./faults.ts";
 import { hasBearerKey, readBody, sendError, sendJson, UNAUTHORIZED } from "./http.ts";
 import { resetState, type SimulatorState } from "./state.ts";
 
 export const CONTROL_PREFIX = "/__sim/";
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4"); // also matches ::ffff:127.x.x.x
-LOOPBACK.addAddress("::1", "ipv6");
-
 /** True when a TCP peer address (`socket.remoteAddress`) is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.x.x. */
 export function isLoopbackPeer(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const family = isIP(address);
-  if (family === 0) return false;
-  return LOOPBACK.check(address, family === 6 ? "ipv6" : "ipv4");
+  return address !== undefined && isLoopbackAddress(address);
 }
 
 /**

@@ -73,7 +73,7 @@ export function sendFile(req: http.IncomingMessage, res: http.ServerResponse, da
 }
 
 export class BodyTooLarge extends DomainError {
-  static override readonly kind = "SimulatorBodyTooLarge";
+  static override readonly kind: string = "SimulatorBodyTooLarge";
 }
 
 export async function readBody(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {

@@ -29,7 +29,7 @@ export function isSatisfiable(range: ByteRange | undefined, size: number): boole
  * header the portal does not serve.
  */
 export class RangeNotSatisfiableError extends DomainError {
-  static override readonly kind = "RangeNotSatisfiableError";
+  static override readonly kind: string = "RangeNotSatisfiableError";
 
   constructor(readonly size?: number) {
     super(size === undefined ? "The range cannot be served" : `The range starts past the end of the file (${size} bytes)`);

@@ -95,6 +95,8 @@ export async function ensureBootstrapAdmin(
   const existing = await db.user.findUnique({ where: { email } });
   if (existing) {
     await db.user.update({ where: { id: existing.id }, data: { role: "admin", passwordHash: await hashPassword(password) } });
+    // A new password: whoever was signed in as this account before must sign in again.
+    await db.userSession.updateMany({ where: { userId: existing.id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: "password_changed" } });
   } else {
     await createUser(db, { email, password, name: "Administrator", role: "admin" });
   }

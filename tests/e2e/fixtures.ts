@@ -3,7 +3,7 @@
  * the page reports a Content-Security-Policy violation, so the policy is
  * checked on everything a person does.
  */
-import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import { E2E_ADMIN, MAIN } from "./instances.ts";
 
 export { E2E_ADMIN };
@@ -11,12 +11,24 @@ export { expect };
 
 export const test = base.extend<{ cspViolations: string[] }>({
   cspViolations: [
-    async ({ page }, use) => {
+    async ({ page, browser }, use) => {
       const violations: string[] = [];
-      page.on("console", (msg) => {
+      const watch = (msg: ConsoleMessage) => {
         if (/Content Security Policy|Content-Security-Policy/i.test(msg.text())) violations.push(msg.text());
-      });
-      await use(violations);
+      };
+      page.on("console", watch);
+      // Pages of contexts the test opens itself (other devices, other servers) are watched too.
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (options) => {
+        const context = await newContext(options);
+        context.on("console", watch);
+        return context;
+      };
+      try {
+        await use(violations);
+      } finally {
+        browser.newContext = newContext;
+      }
       expect(violations, "Content-Security-Policy violations").toEqual([]);
     },
     { auto: true },

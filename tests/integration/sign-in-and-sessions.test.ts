@@ -8,7 +8,7 @@ import { createCaller } from "@/server/api/root.ts";
 import { changeOwnPassword, signOutEverywhere } from "@/server/auth/account.ts";
 import { checkSession, listLiveSessions, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "@/server/auth/sessions.ts";
 import { signInWithPassword, type SignInDeps } from "@/server/auth/sign-in.ts";
-import { accountKey, DEFAULT_THROTTLE, type ThrottlePolicy } from "@/server/auth/throttle.ts";
+import { accountKey, DEFAULT_THROTTLE, pairKey, type ThrottlePolicy } from "@/server/auth/throttle.ts";
 import { AppError } from "@/server/errors.ts";
 import { verifyPassword } from "@/server/users/passwords.ts";
 import { createUser, verifyCredentials, type SessionUser } from "@/server/users/users.ts";
@@ -56,13 +56,14 @@ describe("sign-in throttling", () => {
     clock = new Date(clock.getTime() + wait * 1000);
     const after = await attempt("alice@example.test", "alice-password");
     expect(after.ok).toBe(true);
+    expect(await database.db.signInThrottle.findUnique({ where: { key: pairKey("alice@example.test", "198.51.100.7") } })).toBeNull();
     expect(await database.db.signInThrottle.findUnique({ where: { key: accountKey("alice@example.test") } })).toBeNull();
     expect((await database.db.user.findUniqueOrThrow({ where: { id: alice.id } })).lastSignInAt).not.toBeNull();
   });
 
   it("holds under concurrent attempts: exactly the free failures plus one reach the password check", async () => {
     clock = new Date("2026-11-27T10:00:00Z");
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt("carol@example.test", `wrong-${i}`, `198.51.100.${i + 20}`)));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt("carol@example.test", `wrong-${i}`, "198.51.100.20")));
     const checked = results.filter((r) => !r.ok && r.reason === "wrong_credentials").length;
     expect(checked).toBe(policy.account.freeFailures + 1);
     expect(results.filter((r) => !r.ok && r.reason === "throttled")).toHaveLength(20 - checked);
@@ -91,6 +92,35 @@ describe("sign-in throttling", () => {
     // Another address is not affected.
     expect((await attempt("spray-x@example.test", "Password1!", "203.0.113.51")).ok).toBe(false);
     expect(await attempt("alice@example.test", "alice-password", "203.0.113.51")).toMatchObject({ ok: true });
+  });
+
+  it("guessing spread over many addresses is held per account, but never the owner's own known client", async () => {
+    clock = new Date("2026-11-30T10:00:00Z");
+    const owner = await createUser(database.db, { email: "owner@example.test", password: "owner-password" });
+    // The owner signed in from the office before.
+    expect(await attempt(owner.email, "owner-password", "198.51.100.200")).toMatchObject({ ok: true });
+    // An attacker tries from a new address each time: each client's own allowance is never reached.
+    let lastRefusal = "";
+    for (let i = 0; i < policy.accountWide.freeFailures + 3; i++) {
+      const r = await attempt(owner.email, `guess-${i}`, `203.0.${Math.floor(i / 200)}.${i % 200}`);
+      lastRefusal = r.ok ? "ok" : r.reason;
+      clock = new Date(clock.getTime() + 10);
+    }
+    expect(lastRefusal).toBe("throttled");
+    // Anyone new is now held for this account, the right password too...
+    expect(await attempt(owner.email, "owner-password", "192.0.2.44")).toMatchObject({ ok: false, reason: "throttled" });
+    // ...but the owner, from where she signed in before, is not locked out.
+    expect(await attempt(owner.email, "owner-password", "198.51.100.200")).toMatchObject({ ok: true });
+  });
+
+  it("an IPv6 client is its /64: changing the address within it does not reset the count", async () => {
+    clock = new Date("2026-12-01T10:00:00Z");
+    const outcomes: string[] = [];
+    for (let i = 0; i < policy.account.freeFailures + 2; i++) {
+      const r = await attempt("ivy@example.test", "wrong", `2001:db8:42:7::${(i + 1).toString(16)}`);
+      outcomes.push(r.ok ? "ok" : r.reason);
+    }
+    expect(outcomes.at(-1)).toBe("throttled");
   });
 
   it("an unknown email costs the same password-hash check as a wrong password", async () => {

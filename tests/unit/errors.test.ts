@@ -65,6 +65,17 @@ describe("errors recognised across module copies", () => {
   });
 });
 
+it("a subclass must declare its own kind (else it would answer instanceof for its parent's errors)", async () => {
+  const { AppError } = await import("@/server/errors.ts");
+  class Forgetful extends AppError {}
+  expect(() => new Forgetful("NOT_FOUND", "x")).toThrow(/Forgetful must declare its own static kind/);
+  class Careful extends AppError {
+    static override readonly kind = "Careful";
+  }
+  expect(new Careful("NOT_FOUND", "x") instanceof AppError).toBe(true);
+  expect(new AppError("NOT_FOUND", "x") instanceof Careful).toBe(false);
+});
+
 describe("every error class of the server is a DomainError", () => {
   const root = path.resolve(import.meta.dirname, "../../server");
   const files = (dir: string): string[] =>

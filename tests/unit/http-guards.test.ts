@@ -8,7 +8,7 @@ import { delaySeconds, DEFAULT_THROTTLE } from "@/server/auth/throttle.ts";
 import { formatWait, retryAfterOf, signInRefusalMessage, throttledCode } from "@/server/auth/messages.ts";
 import { safeRedirectPath } from "@/server/auth/redirect.ts";
 import { AppError } from "@/server/errors.ts";
-import { normalizeAddress, parseTrustedProxies, resolveClientAddress } from "@/server/http/client-address.ts";
+import { clientKeyOf, normalizeAddress, parseTrustedProxies, resolveClientAddress } from "@/server/http/client-address.ts";
 import { toHttpResponse } from "@/server/http/errors.ts";
 import { contentSecurityPolicy, isCrossSiteWrite, securityHeaders } from "@/server/http/security-headers.ts";
 import { assertCleanUrl, assertStorableInput, decodeStrictUtf8, findUnstorableText, storableText } from "@/server/http/text.ts";
@@ -85,6 +85,10 @@ describe("safeRedirectPath: the one rule for ?next=", () => {
     "javascript:alert(1)",
     "evil.example",
     "",
+    "/..//evil.example",
+    "/.//evil.example",
+    "/%2e%2e//evil.example",
+    "/tasks/../..//evil.example",
     "/signin",
     "/signin?next=/tasks",
     "/api/auth/signout",
@@ -135,9 +139,36 @@ describe("client address", () => {
     expect(normalizeAddress("::FFFF:10.0.0.1")).toBe("10.0.0.1");
     expect(normalizeAddress("[::1]")).toBe("::1");
     expect(normalizeAddress("fe80::1%eth0")).toBe("fe80::1");
+    expect(normalizeAddress("2001:0DB8:0:0::1")).toBe(normalizeAddress("2001:db8::1"));
     expect(normalizeAddress("evil")).toBeNull();
+    expect(normalizeAddress("127.1")).toBeNull();
     expect(() => parseTrustedProxies("10.0.0.0/99")).toThrow(/TRUSTED_PROXIES/);
     expect(() => parseTrustedProxies("proxy.example")).toThrow(/TRUSTED_PROXIES/);
+  });
+});
+
+describe("a client, for counting sign-in failures", () => {
+  it("is an IPv4 address, or an IPv6 /64 (a subscriber's whole prefix)", () => {
+    expect(clientKeyOf("198.51.100.7")).toBe("198.51.100.7");
+    expect(clientKeyOf("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(clientKeyOf("2001:db8:1:2:ffff:ffff:ffff:ffff")).toBe(clientKeyOf("2001:db8:1:2::1"));
+    expect(clientKeyOf("2001:db8:1:3::1")).not.toBe(clientKeyOf("2001:db8:1:2::1"));
+  });
+
+  it("the app believes the client-address header only in a process the portal's web server runs", async () => {
+    const { clientAddressOf, markServedByPortalServer, CLIENT_ADDRESS_HEADER } = await import("@/server/http/client-address.ts");
+    const key = Symbol.for("wan-video-portal.web-server");
+    const global = globalThis as Record<symbol, unknown>;
+    const before = global[key];
+    try {
+      delete global[key];
+      const headers = new Headers({ [CLIENT_ADDRESS_HEADER]: "198.51.100.7" });
+      expect(clientAddressOf(headers)).toBeNull(); // e.g. under `next start`: anyone could send it
+      markServedByPortalServer();
+      expect(clientAddressOf(headers)).toBe("198.51.100.7");
+    } finally {
+      global[key] = before;
+    }
   });
 });
 

@@ -55,6 +55,9 @@ CREATE INDEX "SignInEvent_at_idx" ON "SignInEvent"("at");
 -- CreateIndex
 CREATE INDEX "SignInEvent_userId_at_idx" ON "SignInEvent"("userId", "at");
 
+-- CreateIndex
+CREATE INDEX "SignInEvent_email_clientAddress_at_idx" ON "SignInEvent"("email", "clientAddress", "at");
+
 -- AddForeignKey
 ALTER TABLE "UserSession" ADD CONSTRAINT "UserSession_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
