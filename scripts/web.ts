@@ -15,6 +15,7 @@ await runUntilSignal(async () => {
     trustedProxies: config.trustedProxies,
     // Pages play the simulator's sample results straight from it until they are archived.
     mediaOrigins: config.provider.simulator ? [new URL(config.provider.baseUrl).origin] : [],
+    formOrigins: config.sso ? [new URL(config.sso.issuer).origin] : [],
   });
   console.log(`Web server listening on ${server.url}`);
   return { stop: () => server.close() };

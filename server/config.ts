@@ -60,6 +60,22 @@ export const configSchema = z.object({
   SIMULATOR_STEP_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).max(60_000).default(1500)),
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().default("admin@localhost.localdomain")),
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, "ADMIN_PASSWORD must be at least 8 characters").optional()),
+  /** How long invitation and password-reset links work. */
+  INVITATION_TTL_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.01).max(24 * 90).default(72)),
+  PASSWORD_RESET_TTL_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.01).max(24 * 30).default(24)),
+  /** e.g. smtp://user:pass@smtp.example.com:587 or smtps://…:465; absent: links are only shown to the admin. */
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().default("Wan video portal <no-reply@localhost>")),
+  /** OpenID Connect single sign-on: all three, or none. */
+  OIDC_ISSUER: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  /** The sign-in button says "Sign in with <OIDC_NAME>". */
+  OIDC_NAME: z.preprocess(emptyAsUndefined, z.string().max(60).default("single sign-on")),
+  /** Comma-separated domains whose verified emails may join as members without an invitation. */
+  OIDC_ALLOWED_DOMAINS: z.preprocess(emptyAsUndefined, z.string().default("")),
+  /** "everyone" (default) or "admins": with single sign-on, members sign in only through it. */
+  PASSWORD_SIGNIN: z.preprocess(emptyAsUndefined, z.enum(["everyone", "admins"]).default("everyone")),
   PRICE_720P_PER_SECOND: money(0.086),
   PRICE_1080P_PER_SECOND: money(0.144),
   PRICE_CURRENCY: z.preprocess(emptyAsUndefined, z.string().length(3).default("USD")),
@@ -83,6 +99,14 @@ export const configSchema = z.object({
 
 export type RawConfig = z.infer<typeof configSchema>;
 
+/** Settings that only work together. */
+const configRules = configSchema.superRefine((c, ctx) => {
+  const oidc = [c.OIDC_ISSUER, c.OIDC_CLIENT_ID, c.OIDC_CLIENT_SECRET];
+  if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+    ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together" });
+  }
+});
+
 export interface Config {
   env: RawConfig["NODE_ENV"];
   databaseUrl: string | undefined;
@@ -98,6 +122,16 @@ export interface Config {
   embeddedPgPort: number;
   simulator: { port: number; stepMs: number };
   admin: { email: string; password: string | undefined };
+  team: {
+    invitationTtlHours: number;
+    passwordResetTtlHours: number;
+    /** Absent: invitation and reset links are shown to the admin only. */
+    mail?: { smtpUrl: string; from: string };
+  };
+  /** OpenID Connect single sign-on, when configured. */
+  sso?: { issuer: string; clientId: string; clientSecret: string; name: string; allowedDomains: string[] };
+  /** Who may sign in with a password: with SSO on, "admins" sends members through SSO. */
+  passwordSignIn: "everyone" | "admins";
   prices: { currency: string; perSecond: { "720p": number; "1080p": number } };
   worker: {
     runInStart: boolean;
@@ -122,7 +156,7 @@ export class ConfigError extends DomainError {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configRules.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
@@ -147,6 +181,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embeddedPgPort: c.EMBEDDED_PG_PORT,
     simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },
     admin: { email: c.ADMIN_EMAIL, password: c.ADMIN_PASSWORD },
+    team: {
+      invitationTtlHours: c.INVITATION_TTL_HOURS,
+      passwordResetTtlHours: c.PASSWORD_RESET_TTL_HOURS,
+      ...(c.SMTP_URL && { mail: { smtpUrl: c.SMTP_URL, from: c.MAIL_FROM } }),
+    },
+    ...(c.OIDC_ISSUER &&
+      c.OIDC_CLIENT_ID &&
+      c.OIDC_CLIENT_SECRET && {
+        sso: {
+          issuer: c.OIDC_ISSUER,
+          clientId: c.OIDC_CLIENT_ID,
+          clientSecret: c.OIDC_CLIENT_SECRET,
+          name: c.OIDC_NAME,
+          allowedDomains: c.OIDC_ALLOWED_DOMAINS.split(",").map((d) => d.trim().toLowerCase().replace(/^@/, "")).filter(Boolean),
+        },
+      }),
+    passwordSignIn: c.OIDC_ISSUER ? c.PASSWORD_SIGNIN : "everyone",
     prices: { currency: c.PRICE_CURRENCY, perSecond: { "720p": c.PRICE_720P_PER_SECOND, "1080p": c.PRICE_1080P_PER_SECOND } },
     worker: {
       runInStart: c.RUN_WORKER === "1",

@@ -11,7 +11,9 @@ import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
 import { createStorage, type ObjectStorage } from "./storage/storage.ts";
+import { createMailer, type Mailer } from "./mail/mailer.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
+import type { TeamDeps } from "./team/deps.ts";
 import { createMediaSource } from "./uploads/media-source.ts";
 
 export interface Services {
@@ -20,9 +22,11 @@ export interface Services {
   provider: VideoProvider;
   storage: ObjectStorage;
   taskDeps: TaskDeps;
+  /** What the team functions need (invitations, resets), the mailer among them. */
+  teamDeps: TeamDeps;
 }
 
-export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage">> = {}): Services {
+export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage"> & { mailer: Mailer | null }> = {}): Services {
   const db = overrides.db ?? createDb(config.databaseUrl);
   const provider = overrides.provider ?? createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
   const storage = overrides.storage ?? createStorage(config);
@@ -33,11 +37,19 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
     uploads: { storage, serverSecret: config.authSecret, publicBaseUrl: config.publicBaseUrl },
     maxBytes,
   });
+  const mailer = overrides.mailer !== undefined ? overrides.mailer : config.team.mail ? createMailer(config.team.mail) : null;
   return {
     config,
     db,
     provider,
     storage,
+    teamDeps: {
+      db,
+      publicBaseUrl: config.publicBaseUrl,
+      mailer,
+      invitationTtlHours: config.team.invitationTtlHours,
+      passwordResetTtlHours: config.team.passwordResetTtlHours,
+    },
     taskDeps: {
       db,
       provider,

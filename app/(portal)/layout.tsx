@@ -20,6 +20,13 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           <Link href="/tasks/new">New video</Link>
           <Link href="/tasks">My history</Link>
           <Link href="/account">Account</Link>
+          {user.role === "admin" && (
+            <>
+              <Link href="/admin/members">Members</Link>
+              <Link href="/admin/tasks">All tasks</Link>
+              <Link href="/admin/audit">Audit</Link>
+            </>
+          )}
         </nav>
         <form action={signOutAction} className="signout">
           <span className="muted">{user.email}</span>

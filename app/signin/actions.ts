@@ -1,8 +1,9 @@
 "use server";
 import { AuthError } from "next-auth";
 import { signIn, signOut } from "@/server/auth/auth.ts";
+import { signInRefusalMessage } from "@/server/auth/messages.ts";
 import { safeRedirectPath } from "@/server/auth/redirect.ts";
-import { retryAfterOf, signInRefusalMessage } from "@/server/auth/messages.ts";
+import { getServices } from "@/server/app-services.ts";
 
 export interface SignInState {
   error: string | null;
@@ -21,7 +22,7 @@ export async function signInAction(_prev: SignInState, form: FormData): Promise<
     return { error: null, email };
   } catch (err) {
     if (err instanceof AuthError && err.type === "CredentialsSignin") {
-      return { error: signInRefusalMessage(retryAfterOf((err as { code?: unknown }).code)), email };
+      return { error: signInRefusalMessage((err as { code?: unknown }).code, getServices().config.sso?.name), email };
     }
     if (err instanceof AuthError) {
       // Not a refusal: something failed on our side (the database, say). Auth.js has logged it.
@@ -29,6 +30,11 @@ export async function signInAction(_prev: SignInState, form: FormData): Promise<
     }
     throw err; // includes Next's redirect on success
   }
+}
+
+/** Starts single sign-on with the configured OpenID Connect provider. */
+export async function ssoSignInAction(form: FormData): Promise<void> {
+  await signIn("oidc", { redirectTo: safeRedirectPath(form.get("next")) });
 }
 
 export async function signOutAction(): Promise<void> {

@@ -1,10 +1,14 @@
 import { accountRouter } from "./routers/account.ts";
+import { adminRouter } from "./routers/admin.ts";
+import { teamRouter } from "./routers/team.ts";
 import { tasksRouter } from "./routers/tasks.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   tasks: tasksRouter,
   account: accountRouter,
+  team: teamRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

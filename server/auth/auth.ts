@@ -11,6 +11,7 @@ import "server-only";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { CredentialsSignin } from "@auth/core/errors";
 import Credentials from "@auth/core/providers/credentials";
+import type { OIDCConfig } from "@auth/core/providers/oauth";
 import type { DefaultSession } from "@auth/core/types";
 import NextAuth from "next-auth";
 import { headers } from "next/headers";
@@ -18,7 +19,8 @@ import { clientAddressOf } from "../http/client-address.ts";
 import { getServices } from "../app-services.ts";
 import { throttledCode } from "./messages.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
-import { signInWithPassword } from "./sign-in.ts";
+import { recordSsoSignIn, signInWithPassword } from "./sign-in.ts";
+import { completeSsoInvitation, decideSsoSignIn } from "./sso.ts";
 
 declare module "@auth/core/types" {
   interface Session {
@@ -36,12 +38,20 @@ declare module "@auth/core/jwt" {
   }
 }
 
-/** A refused sign-in while the account or address waits out a delay; `code` carries the seconds to wait. */
-class SignInThrottled extends CredentialsSignin {
-  constructor(retryAfterSeconds: number) {
+/** A refused password sign-in; `code` says why (server/auth/messages.ts), never whether the account exists. */
+class SignInRefused extends CredentialsSignin {
+  constructor(code: string) {
     super();
-    this.code = throttledCode(retryAfterSeconds);
+    this.code = code;
   }
+}
+
+interface OidcProfile {
+  sub: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  preferred_username?: string;
 }
 
 async function requestOrigin(): Promise<{ userAgent: string | null; clientAddress: string | null }> {
@@ -55,6 +65,21 @@ async function requestOrigin(): Promise<{ userAgent: string | null; clientAddres
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => {
   const { db, config } = getServices();
+  const sso = config.sso;
+  const oidc: OIDCConfig<OidcProfile> | null = sso
+    ? {
+        id: "oidc",
+        name: sso.name,
+        type: "oidc",
+        issuer: sso.issuer,
+        clientId: sso.clientId,
+        clientSecret: sso.clientSecret,
+        checks: ["pkce", "state", "nonce"],
+        // The portal decides who may enter (callbacks.signIn), by verified email: linking by it is safe here.
+        allowDangerousEmailAccountLinking: true,
+        profile: (p) => ({ id: p.sub, email: p.email?.trim().toLowerCase(), name: p.name ?? p.preferred_username ?? null }),
+      }
+    : null;
   return {
     adapter: PrismaAdapter(db),
     secret: config.authSecret,
@@ -73,20 +98,33 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         authorize: async (credentials, request) => {
           const result = await signInWithPassword(
-            { db, throttle: config.signInThrottle },
+            { db, throttle: config.signInThrottle, passwordSignIn: config.passwordSignIn },
             { email: credentials?.email, password: credentials?.password, clientAddress: clientAddressOf(request.headers) },
           );
           if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
-          if (result.reason === "throttled") throw new SignInThrottled(result.retryAfterSeconds);
+          if (result.reason === "throttled") throw new SignInRefused(throttledCode(result.retryAfterSeconds));
+          if (result.reason !== "wrong_credentials") throw new SignInRefused(result.reason);
           return null;
         },
       }),
+      ...(oidc ? [oidc] : []),
     ],
     callbacks: {
-      async jwt({ token, user }) {
+      async signIn({ account, profile }) {
+        if (account?.provider !== "oidc" || !sso) return true; // passwords are decided in authorize()
+        const decision = await decideSsoSignIn(db, sso, { email: profile?.email, emailVerified: profile?.email_verified });
+        if (!decision.ok) console.warn(`[auth] single sign-on refused (${decision.reason})`);
+        return decision.ok; // false: back to the sign-in page with error=AccessDenied
+      },
+      async jwt({ token, user, account }) {
         if (user?.id) {
           // Just signed in: a new session row, named by the cookie from now on.
-          token.sid = await startSession(db, user.id, await requestOrigin());
+          const origin = await requestOrigin();
+          if (account?.provider === "oidc" && user.email) {
+            await completeSsoInvitation(db, { id: user.id, email: user.email });
+            await recordSsoSignIn(db, { id: user.id, email: user.email }, origin.clientAddress);
+          }
+          token.sid = await startSession(db, user.id, origin);
           token.sub = user.id;
           return token;
         }

@@ -1,7 +1,8 @@
 /**
  * What a refused sign-in says, for the sign-in page and its action: the same
  * words for an unknown email and a wrong password; for a throttled attempt,
- * the time to wait, carried in Auth.js's error code (`throttled_<seconds>`).
+ * the time to wait. The reason travels in Auth.js's error code
+ * (`throttled_<seconds>`, `deactivated`, `sso_only`, `not_allowed`).
  */
 export function throttledCode(retryAfterSeconds: number): string {
   return `throttled_${retryAfterSeconds}`;
@@ -13,9 +14,14 @@ export function retryAfterOf(code: unknown): number | null {
   return m ? Number(m[1]) : null;
 }
 
-export function signInRefusalMessage(retryAfterSeconds: number | null): string {
-  if (retryAfterSeconds === null) return "Wrong email or password.";
-  return `Too many failed sign-ins. Wait ${formatWait(retryAfterSeconds)} and try again.`;
+/** The message for a refused sign-in, from its code (anything unknown reads as wrong credentials). */
+export function signInRefusalMessage(code: unknown, ssoName = "single sign-on"): string {
+  const wait = retryAfterOf(code);
+  if (wait !== null) return `Too many failed sign-ins. Wait ${formatWait(wait)} and try again.`;
+  if (code === "deactivated") return "This account is deactivated. Ask an admin of the portal to reactivate it.";
+  if (code === "sso_only") return `Members sign in with ${ssoName}: use the button below.`;
+  if (code === "not_allowed") return `Your ${ssoName} account is not invited to this portal. Ask an admin for an invitation.`;
+  return "Wrong email or password.";
 }
 
 export function formatWait(seconds: number): string {

@@ -48,22 +48,23 @@ export async function checkSession(db: Db, sessionId: unknown, now = new Date())
   if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 100) return null;
   const session = await db.userSession.findUnique({
     where: { id: sessionId },
-    select: { revokedAt: true, expiresAt: true, lastSeenAt: true, user: { select: { id: true, email: true, name: true, role: true } } },
+    select: { revokedAt: true, expiresAt: true, lastSeenAt: true, user: { select: { id: true, email: true, name: true, role: true, status: true } } },
   });
-  if (!session || session.revokedAt !== null || session.expiresAt <= now) return null;
+  if (!session || session.revokedAt !== null || session.expiresAt <= now || session.user.status !== "active") return null;
   if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_EVERY_MS) {
     await db.userSession.updateMany({ where: { id: sessionId, revokedAt: null }, data: { lastSeenAt: now } });
   }
-  return session.user;
+  const { id, email, name, role } = session.user;
+  return { id, email, name, role };
 }
 
 /** Ends one session (signing out). */
-export async function revokeSession(db: Db, sessionId: string, reason: RevokeReason): Promise<void> {
+export async function revokeSession(db: Pick<Db, "userSession">, sessionId: string, reason: RevokeReason): Promise<void> {
   await db.userSession.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
 }
 
 /** Ends every live session of a user; returns how many ended. */
-export async function revokeUserSessions(db: Db, userId: string, reason: RevokeReason): Promise<number> {
+export async function revokeUserSessions(db: Pick<Db, "userSession">, userId: string, reason: RevokeReason): Promise<number> {
   const { count } = await db.userSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
   return count;
 }

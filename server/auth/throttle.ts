@@ -76,7 +76,7 @@ async function isKnownClient(db: Db, who: { email: string; clientAddress: string
   if (!who.clientAddress) return false;
   const since = new Date(now.getTime() - KNOWN_CLIENT_DAYS * 86_400_000);
   const seen = await db.signInEvent.findFirst({
-    where: { email: normalEmail(who.email), clientAddress: who.clientAddress, outcome: "succeeded", at: { gt: since } },
+    where: { email: normalEmail(who.email), clientAddress: who.clientAddress, outcome: { in: ["succeeded", "succeeded_sso"] }, at: { gt: since } },
     select: { id: true },
   });
   return seen !== null;

@@ -13,6 +13,8 @@ export interface SecurityHeaderOptions {
   https: boolean;
   /** Other origins videos and images are shown from over http (the local simulator's). */
   mediaOrigins: string[];
+  /** Where a form may lead besides the portal: the single sign-on provider's origin. */
+  formOrigins?: string[];
   /** `next dev` needs eval and its websocket. */
   dev?: boolean;
 }
@@ -30,7 +32,7 @@ export function contentSecurityPolicy(o: SecurityHeaderOptions): string {
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
-    "form-action 'self'",
+    `form-action 'self'${(o.formOrigins ?? []).map((origin) => ` ${origin}`).join("")}`,
     "frame-ancestors 'none'",
     ...(o.https ? ["upgrade-insecure-requests"] : []),
   ].join("; ");

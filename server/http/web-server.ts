@@ -32,6 +32,8 @@ export interface WebServerOptions {
   trustedProxies: string;
   /** Origins served over http that pages may show media from (the local simulator's). */
   mediaOrigins: string[];
+  /** Origins a sign-in form may lead to (the single sign-on provider's). */
+  formOrigins?: string[];
   dev?: boolean;
   log?: (line: string) => void;
 }
@@ -66,7 +68,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       for (const name of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded"]) delete req.headers[name];
     }
 
-    const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, dev: o.dev });
+    const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, formOrigins: o.formOrigins, dev: o.dev });
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (isCrossSiteWrite(req, publicOrigin)) {
       res.writeHead(403, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(CROSS_SITE));

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
 import type { Db, Task, TaskStatus } from "../db/client.ts";
+import { olderThan, pageOf } from "../db/keyset.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
 import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
@@ -256,9 +257,18 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
   return count === 1;
 }
 
+/** Whose a task is, as its page and the admins' list show it. */
+export interface TaskOwner {
+  id: string;
+  email: string;
+  name: string | null;
+}
+const OWNER_SELECT = { id: true, email: true, name: true } as const;
+
 /** What the browser sees of a task (the stored request carries the callback token, so it stays server-side). */
 export interface TaskView {
   id: string;
+  owner: TaskOwner;
   mode: Task["mode"];
   prompt: string;
   status: TaskStatus;
@@ -283,9 +293,10 @@ export interface TaskView {
   completedAt: Date | null;
 }
 
-export function toTaskView(t: Task): TaskView {
+export function toTaskView(t: Task, owner: TaskOwner): TaskView {
   return {
     id: t.id,
+    owner: { id: owner.id, email: owner.email, name: owner.name },
     mode: t.mode,
     prompt: t.prompt,
     status: t.status,
@@ -309,8 +320,8 @@ export function toTaskView(t: Task): TaskView {
   };
 }
 
-export async function getTaskForUser(db: Db, user: SessionUser, id: string): Promise<Task> {
-  const task = await db.task.findUnique({ where: { id } });
+export async function getTaskForUser(db: Db, user: SessionUser, id: string): Promise<Task & { user: TaskOwner }> {
+  const task = await db.task.findUnique({ where: { id }, include: { user: { select: OWNER_SELECT } } });
   // Another member's task answers as missing, not as forbidden: ids are not disclosed.
   if (!task || (task.userId !== user.id && user.role !== "admin")) {
     throw new AppError("NOT_FOUND", "No such task in your history");
@@ -335,4 +346,44 @@ export async function listTasksForUser(db: Db, user: SessionUser, opts: { limit?
     orderBy: { createdAt: "desc" },
     take: Math.min(opts.limit ?? 100, 500),
   });
+}
+
+export interface AllTasksFilters {
+  userId?: string;
+  status?: TaskStatus;
+  mode?: Task["mode"];
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+}
+
+/**
+ * Every task of the team for admins, newest first, filtered, in keyset pages:
+ * "what is stuck?" and "what did this member make last week?".
+ */
+export async function listAllTasks(
+  db: Db,
+  filters: AllTasksFilters,
+  page: { cursor?: string; limit?: number } = {},
+): Promise<{ tasks: TaskView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
+  const rows = await db.task.findMany({
+    where: {
+      AND: [
+        {
+          ...(filters.userId && { userId: filters.userId }),
+          ...(filters.status && { status: filters.status }),
+          ...(filters.mode && { mode: filters.mode }),
+          createdAt: { ...(filters.from && { gte: filters.from }), ...(filters.to && { lt: filters.to }) },
+        },
+        olderThan("createdAt", page.cursor),
+      ],
+    },
+    include: { user: { select: OWNER_SELECT } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: limit + 1,
+  });
+  const { items, nextCursor } = pageOf(rows, limit, (t) => t.createdAt);
+  return { tasks: items.map((t) => toTaskView(t, t.user)), nextCursor };
 }

@@ -1,7 +1,7 @@
 /** Users: creation, credential checks, and the bootstrap admin of a new install. */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Db, Role } from "../db/client.ts";
+import type { Db, Role, UserStatus } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
@@ -40,7 +40,7 @@ export async function verifyCredentials(
   password: unknown,
   /** The hash check (a seam for tests that count the work done). */
   verify: (hash: string, password: string) => Promise<boolean> = verifyPassword,
-): Promise<SessionUser | null> {
+): Promise<(SessionUser & { status: UserStatus }) | null> {
   const e = emailSchema.safeParse(email);
   if (!e.success || typeof password !== "string" || password.length === 0 || password.length > 1000) {
     await verify(await dummyHash(), "x");
@@ -52,7 +52,7 @@ export async function verifyCredentials(
     return null;
   }
   if (!(await verify(user.passwordHash, password))) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
 }
 
 let dummy: Promise<string> | undefined;

@@ -36,6 +36,11 @@ export interface AuthzRow {
 
 const SIGNED_IN_ONLY = { anonymous: 401, revoked: 401 } as const;
 const PAGE_SIGNED_IN_ONLY = { anonymous: "signin", revoked: "signin" } as const;
+/** Admin procedures: members are refused (403), whatever they send. */
+const ADMIN_ONLY = { anonymous: 401, revoked: 401, otherMember: 403, member: 403 } as const;
+/** Admin pages: to members they do not exist. */
+const ADMIN_PAGE = { anonymous: "signin", revoked: "signin", otherMember: 404, member: 404 } as const;
+const NO_SUCH_ID = "no-such-id";
 
 const trpcGet = (procedure: string, input?: unknown) => (api: APIRequestContext) =>
   api.get(`/api/trpc/${procedure}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`, { maxRedirects: 0 });
@@ -100,6 +105,31 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
     last: true,
   },
+
+  // --- tRPC, admins only ---------------------------------------------------------
+  { covers: "team.members", what: "list the team", call: (api) => trpcGet("team.members")(api), expect: { ...ADMIN_ONLY, admin: 200 } },
+  {
+    covers: "team.invite",
+    what: "invite someone",
+    call: trpcPost("team.invite", () => ({ email: "authz-invitee@e2e.test", role: "admin" })),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+  },
+  { covers: "team.resendInvitation", what: "re-send an invitation", call: trpcPost("team.resendInvitation", () => ({ id: NO_SUCH_ID })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  { covers: "team.revokeInvitation", what: "revoke an invitation", call: trpcPost("team.revokeInvitation", () => ({ id: NO_SUCH_ID })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  { covers: "team.setRole", what: "make someone an admin", call: trpcPost("team.setRole", () => ({ userId: NO_SUCH_ID, role: "admin" })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  { covers: "team.deactivate", what: "deactivate someone", call: trpcPost("team.deactivate", () => ({ userId: NO_SUCH_ID })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  { covers: "team.reactivate", what: "reactivate someone", call: trpcPost("team.reactivate", () => ({ userId: NO_SUCH_ID })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  { covers: "team.resetPassword", what: "make a password-reset link", call: trpcPost("team.resetPassword", () => ({ userId: NO_SUCH_ID })), expect: { ...ADMIN_ONLY, admin: 404 } },
+  {
+    covers: "admin.tasks",
+    what: "list every task of the team",
+    call: (api) => trpcGet("admin.tasks", {})(api),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+    check: (body, _caller, d) => {
+      if (!(dataOf(body) as { tasks: Array<{ id: string }> }).tasks.some((t) => t.id === d.taskId)) throw new Error("the member's task is missing from the admins' list");
+    },
+  },
+  { covers: "admin.audit", what: "read the audit log", call: (api) => trpcGet("admin.audit", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
 
   // --- Route handlers --------------------------------------------------------
   {
@@ -178,10 +208,28 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
   },
   { covers: "app/(portal)/account/page.tsx", what: "one's account", call: page(() => "/account"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  { covers: "app/(portal)/admin/members/page.tsx", what: "the members page", call: page(() => "/admin/members"), expect: { ...ADMIN_PAGE, admin: 200 } },
+  { covers: "app/(portal)/admin/tasks/page.tsx", what: "every task of the team", call: page(() => "/admin/tasks"), expect: { ...ADMIN_PAGE, admin: 200 } },
+  { covers: "app/(portal)/admin/audit/page.tsx", what: "the audit log", call: page(() => "/admin/audit"), expect: { ...ADMIN_PAGE, admin: 200 } },
+  {
+    covers: "app/invite/[token]/page.tsx",
+    what: "an invitation page (the link is the authorization; a dead one says so)",
+    call: page(() => `/invite/${"x".repeat(43)}`),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+  },
+  {
+    covers: "app/reset/[token]/page.tsx",
+    what: "a password-reset page (the link is the authorization; a dead one says so)",
+    call: page(() => `/reset/${"x".repeat(43)}`),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+  },
 ];
 
 /** Server actions are endpoints too: each with the rule it follows. */
 export const SERVER_ACTIONS: Record<string, string> = {
   "app/signin/actions.ts#signInAction": "public: it is the sign-in (throttled per account and address)",
+  "app/signin/actions.ts#ssoSignInAction": "public: starts single sign-on; the portal decides on the way back who may enter",
   "app/signin/actions.ts#signOutAction": "public: ends the caller's own session, if any",
+  "app/invite/[token]/actions.ts#acceptInvitationAction": "public: the one-time invitation link is the authorization (single use, expiring)",
+  "app/reset/[token]/actions.ts#resetPasswordAction": "public: the one-time reset link is the authorization (single use, expiring)",
 };

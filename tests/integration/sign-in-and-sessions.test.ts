@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "@/server/api/root.ts";
 import { changeOwnPassword, signOutEverywhere } from "@/server/auth/account.ts";
 import { checkSession, listLiveSessions, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "@/server/auth/sessions.ts";
-import { signInWithPassword, type SignInDeps } from "@/server/auth/sign-in.ts";
+import { REFUSED_SIGNIN_DETAIL_PER_HOUR, signInWithPassword, type SignInDeps } from "@/server/auth/sign-in.ts";
 import { accountKey, DEFAULT_THROTTLE, pairKey, type ThrottlePolicy } from "@/server/auth/throttle.ts";
 import { AppError } from "@/server/errors.ts";
 import { verifyPassword } from "@/server/users/passwords.ts";
@@ -49,8 +49,10 @@ describe("sign-in throttling", () => {
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(policy.account.maxDelaySeconds);
 
-    // Refused attempts were not logged one by one (an anonymous sender could grow the log at will).
-    expect(await database.db.signInEvent.count({ where: { email: "alice@example.test" } })).toBe(wrong);
+    // Every refusal was counted (31: the 30 and the right one), and logged while the hour's quota lasted.
+    const counted = await database.db.signInRefusalCount.aggregate({ _sum: { count: true } });
+    expect(counted._sum.count).toBe(31);
+    expect(await database.db.signInEvent.count({ where: { email: "alice@example.test", outcome: { not: "succeeded" } } })).toBe(31);
 
     // Once the wait is over, the right password works, and the account's failures are forgotten.
     clock = new Date(clock.getTime() + wait * 1000);
@@ -59,6 +61,16 @@ describe("sign-in throttling", () => {
     expect(await database.db.signInThrottle.findUnique({ where: { key: pairKey("alice@example.test", "198.51.100.7") } })).toBeNull();
     expect(await database.db.signInThrottle.findUnique({ where: { key: accountKey("alice@example.test") } })).toBeNull();
     expect((await database.db.user.findUniqueOrThrow({ where: { id: alice.id } })).lastSignInAt).not.toBeNull();
+  });
+
+  it("refused sign-ins beyond the hour's quota are counted, not logged: anonymous senders cannot grow the log", async () => {
+    clock = new Date("2026-12-02T10:00:00Z");
+    const sent = REFUSED_SIGNIN_DETAIL_PER_HOUR + 15;
+    // Spread over many clients and accounts, so that no throttle stops them: only the quota does.
+    for (let i = 0; i < sent; i++) await attempt(`flood-${i}@example.test`, "nope-nope", `198.18.${Math.floor(i / 200)}.${i % 200}`);
+    const hour = await database.db.signInRefusalCount.findUniqueOrThrow({ where: { hour: new Date("2026-12-02T10:00:00Z") } });
+    expect(hour.count).toBe(sent);
+    expect(await database.db.signInEvent.count({ where: { email: { startsWith: "flood-" } } })).toBe(REFUSED_SIGNIN_DETAIL_PER_HOUR);
   });
 
   it("holds under concurrent attempts: exactly the free failures plus one reach the password check", async () => {

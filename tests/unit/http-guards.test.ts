@@ -220,7 +220,10 @@ describe("sign-in throttling rules", () => {
 
   it("says how long to wait, in the same words for unknown emails and wrong passwords", () => {
     expect(signInRefusalMessage(null)).toBe("Wrong email or password.");
-    expect(signInRefusalMessage(42)).toBe("Too many failed sign-ins. Wait 42 seconds and try again.");
+    expect(signInRefusalMessage("credentials")).toBe("Wrong email or password.");
+    expect(signInRefusalMessage(throttledCode(42))).toBe("Too many failed sign-ins. Wait 42 seconds and try again.");
+    expect(signInRefusalMessage("deactivated")).toMatch(/deactivated/);
+    expect(signInRefusalMessage("sso_only", "Acme SSO")).toBe("Members sign in with Acme SSO: use the button below.");
     expect(formatWait(1)).toBe("1 second");
     expect(formatWait(61)).toBe("2 minutes");
     expect(retryAfterOf(throttledCode(17))).toBe(17);

@@ -32,12 +32,15 @@ export const tasksRouter = createTRPCRouter({
       // As tRPC does for its own input parser: the zod error is the cause (fieldErrors in trpc.ts).
       if (!parsed.success) throw new TRPCError({ code: "BAD_REQUEST", cause: parsed.error });
       const { clientRequestId, ...request } = parsed.data;
-      return toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId }));
+      return toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId }), ctx.user);
     }),
 
   get: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
-    .query(async ({ ctx, input }) => toTaskView(await getTaskForUser(ctx.services.db, ctx.user, input.id))),
+    .query(async ({ ctx, input }) => {
+      const task = await getTaskForUser(ctx.services.db, ctx.user, input.id);
+      return toTaskView(task, task.user);
+    }),
 
   callbacks: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
@@ -45,5 +48,5 @@ export const tasksRouter = createTRPCRouter({
 
   mine: protectedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())
-    .query(async ({ ctx, input }) => (await listTasksForUser(ctx.services.db, ctx.user, { limit: input?.limit })).map(toTaskView)),
+    .query(async ({ ctx, input }) => (await listTasksForUser(ctx.services.db, ctx.user, { limit: input?.limit })).map((t) => toTaskView(t, ctx.user))),
 });

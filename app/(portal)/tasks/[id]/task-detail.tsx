@@ -42,7 +42,7 @@ function CallbackLog({ id }: { id: string }) {
   );
 }
 
-export function TaskDetail({ id }: { id: string }) {
+export function TaskDetail({ id, viewerId }: { id: string; viewerId: string }) {
   const trpc = useTRPC();
   const { data: task, error, isLoading } = useQuery(
     trpc.tasks.get.queryOptions(
@@ -57,11 +57,10 @@ export function TaskDetail({ id }: { id: string }) {
   if (isLoading) return <p className="muted">Loading…</p>;
   if (error || !task) return <p className="error">{error?.message ?? "Task not found"}</p>;
   const video = task.videoUrl;
+  const mine = task.owner.id === viewerId;
   return (
     <article className="task">
-      <p>
-        <Link href="/tasks">← My history</Link>
-      </p>
+      <p>{mine ? <Link href="/tasks">← My history</Link> : <Link href="/admin/tasks">← All tasks</Link>}</p>
       <h1>
         Task <StatusBadge status={task.status} />
       </h1>
@@ -82,6 +81,8 @@ export function TaskDetail({ id }: { id: string }) {
         </p>
       )}
       <dl className="facts">
+        <dt>Owner</dt>
+        <dd data-testid="owner">{mine ? "You" : task.owner.name ? `${task.owner.name} (${task.owner.email})` : task.owner.email}</dd>
         <dt>Mode</dt>
         <dd>{modeLabel(task.mode)}</dd>
         <dt>Duration</dt>

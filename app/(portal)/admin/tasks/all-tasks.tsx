@@ -1,0 +1,136 @@
+"use client";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { when } from "@/app/_components/format.ts";
+import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
+import { useTRPC } from "@/app/_components/trpc.ts";
+
+const STATUSES = ["submitting", "pending", "processing", "completed", "failed"] as const;
+const MODES = ["first_frame", "first_last_frame", "video_continuation"] as const;
+type Status = (typeof STATUSES)[number];
+type Mode = (typeof MODES)[number];
+
+export interface AllTasksFilters {
+  userId: string;
+  status: Status | "";
+  mode: Mode | "";
+  /** yyyy-mm-dd, inclusive; empty for open-ended. */
+  from: string;
+  to: string;
+}
+
+/** yyyy-mm-dd (a day in UTC) to the instant it starts; `end` = the instant after it. */
+function dayStart(day: string, end = false): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const start = new Date(`${day}T00:00:00Z`);
+  return end ? new Date(start.getTime() + 86_400_000) : start;
+}
+
+export function AllTasks({ initial }: { initial: AllTasksFilters }) {
+  const trpc = useTRPC();
+  const [filters, setFilters] = useState<AllTasksFilters>(initial);
+  const people = useQuery(trpc.team.members.queryOptions());
+  const input = {
+    ...(filters.userId && { userId: filters.userId }),
+    ...(filters.status && { status: filters.status }),
+    ...(filters.mode && { mode: filters.mode }),
+    ...(dayStart(filters.from) && { from: dayStart(filters.from) }),
+    ...(dayStart(filters.to, true) && { to: dayStart(filters.to, true) }),
+    limit: 50,
+  };
+  const tasks = useInfiniteQuery(trpc.admin.tasks.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
+  const set = <K extends keyof AllTasksFilters>(key: K) => (value: AllTasksFilters[K]) => setFilters((f) => ({ ...f, [key]: value }));
+  const rows = tasks.data?.pages.flatMap((p) => p.tasks) ?? [];
+
+  return (
+    <div className="stack">
+      <form className="card filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <div className="field">
+          <label htmlFor="f-person">Person</label>
+          <select id="f-person" value={filters.userId} onChange={(e) => set("userId")(e.target.value)}>
+            <option value="">Everyone</option>
+            {people.data?.members.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name ? `${m.name} (${m.email})` : m.email}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-status">Status</label>
+          <select id="f-status" value={filters.status} onChange={(e) => set("status")(e.target.value as Status | "")}>
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-mode">Mode</label>
+          <select id="f-mode" value={filters.mode} onChange={(e) => set("mode")(e.target.value as Mode | "")}>
+            <option value="">Any</option>
+            {MODES.map((m) => (
+              <option key={m} value={m}>
+                {modeLabel(m)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-from">From (UTC)</label>
+          <input id="f-from" type="date" value={filters.from} onChange={(e) => set("from")(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="f-to">To (UTC)</label>
+          <input id="f-to" type="date" value={filters.to} onChange={(e) => set("to")(e.target.value)} />
+        </div>
+      </form>
+
+      {tasks.error && <p className="error">{tasks.error.message}</p>}
+      {tasks.isLoading && <p className="muted">Loading…</p>}
+      {tasks.data && rows.length === 0 && <p className="muted">No task matches these filters.</p>}
+      {rows.length > 0 && (
+        <table className="history" data-testid="all-tasks">
+          <thead>
+            <tr>
+              <th>Created</th>
+              <th>Owner</th>
+              <th>Prompt</th>
+              <th>Mode</th>
+              <th>Status</th>
+              <th>Billed</th>
+              <th>Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((t) => (
+              <tr key={t.id} data-task-id={t.id}>
+                <td data-label="Created">{when(t.createdAt)}</td>
+                <td data-label="Owner">{t.owner.email}</td>
+                <td data-label="Prompt">
+                  <Link href={`/tasks/${t.id}`}>{t.prompt.length > 60 ? `${t.prompt.slice(0, 60)}…` : t.prompt}</Link>
+                </td>
+                <td data-label="Mode">{modeLabel(t.mode)}</td>
+                <td data-label="Status">
+                  <StatusBadge status={t.status} />
+                </td>
+                <td data-label="Billed">{billedLabel(t)}</td>
+                <td data-label="Cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {tasks.hasNextPage && (
+        <div>
+          <button type="button" className="secondary" onClick={() => tasks.fetchNextPage()} disabled={tasks.isFetchingNextPage}>
+            {tasks.isFetchingNextPage ? "Loading…" : "Show more"}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

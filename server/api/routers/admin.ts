@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { GenerationMode, TaskStatus } from "../../db/client.ts";
+import { AUDIT_ACTIONS, listAudit } from "../../audit/audit.ts";
+import { listAllTasks } from "../../tasks/tasks.ts";
+import { adminProcedure, createTRPCRouter } from "../trpc.ts";
+
+const page = { cursor: z.string().max(200).optional(), limit: z.number().int().min(1).max(200).optional() };
+const period = { from: z.date().optional(), to: z.date().optional() };
+const id = z.string().min(1).max(100);
+
+/** Admins' views over the whole team: every task, the audit log. */
+export const adminRouter = createTRPCRouter({
+  tasks: adminProcedure
+    .input(
+      z.object({
+        userId: id.optional(),
+        status: z.enum(Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]]).optional(),
+        mode: z.enum(Object.values(GenerationMode) as [GenerationMode, ...GenerationMode[]]).optional(),
+        ...period,
+        ...page,
+      }),
+    )
+    .query(({ ctx, input: { cursor, limit, ...filters } }) => listAllTasks(ctx.services.db, filters, { cursor, limit })),
+
+  audit: adminProcedure
+    .input(z.object({ actorId: id.optional(), action: z.enum(AUDIT_ACTIONS).optional(), targetId: id.optional(), ...period, ...page }))
+    .query(({ ctx, input: { cursor, limit, ...filters } }) => listAudit(ctx.services.db, filters, { cursor, limit })),
+});

@@ -1,0 +1,13 @@
+/** The audit log's actions (pure: the audit page's filter uses it in the browser). */
+export const AUDIT_ACTIONS = [
+  "invitation.created",
+  "invitation.resent",
+  "invitation.revoked",
+  "invitation.accepted",
+  "user.role_changed",
+  "user.deactivated",
+  "user.reactivated",
+  "user.password_reset_created",
+  "user.password_reset_used",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
