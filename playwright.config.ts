@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { INSTANCES, launcherEnv, MAIN } from "./tests/e2e/instances.ts";
+import { INSTANCES, launcherEnv, MAIN, OIDC } from "./tests/e2e/instances.ts";
 
 // The browser tests run the real product (`npm start`'s launcher: the
 // portal's own web server in front of the production build) in fresh data
@@ -26,13 +26,23 @@ export default defineConfig({
     { name: "fresh servers", testMatch: /production-build\.spec\.ts/ },
     { name: "portal", testIgnore: /production-build\.spec\.ts/, dependencies: ["fresh servers"] },
   ],
-  webServer: INSTANCES.map((i) => ({
-    command: `node -e "require('fs').rmSync(process.env.DATA_DIR,{recursive:true,force:true})" && npx tsx scripts/start.ts`,
-    url: `http://127.0.0.1:${i.port}/api/health`,
-    timeout: 240_000,
-    reuseExistingServer: false,
-    gracefulShutdown: { signal: "SIGTERM" as const, timeout: 15_000 },
-    stdout: "pipe" as const,
-    env: launcherEnv(i),
-  })),
+  webServer: [
+    // The identity provider the main server's single sign-on uses, first: the server reads its discovery document.
+    {
+      command: "npx tsx tests/e2e/servers/oidc-provider.ts",
+      url: `${OIDC.issuer}/.well-known/openid-configuration`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: "SIGTERM" as const, timeout: 5_000 },
+    },
+    ...INSTANCES.map((i) => ({
+      command: `node -e "require('fs').rmSync(process.env.DATA_DIR,{recursive:true,force:true})" && npx tsx scripts/start.ts`,
+      url: `http://127.0.0.1:${i.port}/api/health`,
+      timeout: 240_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: "SIGTERM" as const, timeout: 15_000 },
+      stdout: "pipe" as const,
+      env: launcherEnv(i),
+    })),
+  ],
 });

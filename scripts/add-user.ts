@@ -30,7 +30,7 @@ if (!url) {
 const db = createDb(url);
 const password = process.env.PASSWORD || randomBytes(12).toString("base64url");
 try {
-  const user = await createUser(db, { email, password, name: values.name, role: values.admin ? "admin" : "member" });
+  const user = await createUser(db, { email, password, name: values.name, role: values.admin ? "admin" : "member" }, { id: null, email: null });
   console.log(`Created ${user.role} ${user.email}`);
   if (!process.env.PASSWORD) console.log(`  password: ${password}  (shown once)`);
 } catch (err) {

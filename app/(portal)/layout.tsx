@@ -1,15 +1,13 @@
 import Link from "next/link";
-import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
-import { currentUser } from "@/server/auth/current-user.ts";
 import { signOutAction } from "../signin/actions.ts";
+import { requireUser } from "./guards.ts";
 
 export const dynamic = "force-dynamic";
 
 /** Every page in this group requires a signed-in user with a live session. */
 export default async function PortalLayout({ children }: { children: ReactNode }) {
-  const user = await currentUser();
-  if (!user) redirect("/signin");
+  const user = await requireUser();
   return (
     <>
       <header className="topbar">

@@ -24,7 +24,7 @@ export default async function SignInPage({
   if (await currentUser()) redirect(next);
   const { sso, passwordSignIn } = getServices().config;
   // Auth.js's own endpoints come back here with ?error=&code= (a refused single sign-on, a form posted without JavaScript).
-  const refusal = error ? signInRefusalMessage(error === "AccessDenied" ? "not_allowed" : code, sso?.name) : null;
+  const refusal = error ? signInRefusalMessage(error === "AccessDenied" && !code ? "not_invited" : code, sso?.name) : null;
   return (
     <main className="narrow">
       <h1>Wan video portal</h1>

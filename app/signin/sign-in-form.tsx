@@ -5,7 +5,7 @@ import { signInAction, type SignInState } from "./actions.ts";
 export function SignInForm({ next, initialError, title }: { next: string; initialError: string | null; title?: string }) {
   const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: initialError, email: "" });
   return (
-    <form action={action} className="card form" aria-label={title ?? "Sign in with a password"}>
+    <form action={action} className="card form">
       {title && <h2 className="small muted">{title}</h2>}
       <input type="hidden" name="next" value={next} />
       <label>

@@ -4,6 +4,7 @@ export const AUDIT_ACTIONS = [
   "invitation.resent",
   "invitation.revoked",
   "invitation.accepted",
+  "user.created",
   "user.role_changed",
   "user.deactivated",
   "user.reactivated",

@@ -88,3 +88,46 @@ export async function listAudit(
   const { items, nextCursor } = pageOf(rows, limit, (r) => r.at);
   return { events: items, nextCursor };
 }
+
+export interface SignInView {
+  id: string;
+  at: Date;
+  email: string;
+  userId: string | null;
+  clientAddress: string | null;
+  outcome: string;
+}
+
+/**
+ * The sign-in log, newest first: every successful sign-in, and the refused
+ * ones kept in detail (the first few of each hour); with the number of
+ * refusals counted per hour in the period, all of them.
+ */
+export async function listSignIns(
+  db: Db,
+  filters: { userId?: string; refusedOnly?: boolean; from?: Date; to?: Date },
+  page: { cursor?: string; limit?: number } = {},
+): Promise<{ signIns: SignInView[]; nextCursor: string | null; refusedCounted: number }> {
+  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
+  const at = { ...(filters.from && { gte: filters.from }), ...(filters.to && { lt: filters.to }) };
+  const [rows, refused] = await Promise.all([
+    db.signInEvent.findMany({
+      where: {
+        AND: [
+          {
+            ...(filters.userId && { userId: filters.userId }),
+            ...(filters.refusedOnly && { outcome: { notIn: ["succeeded", "succeeded_sso"] } }),
+            at,
+          },
+          olderThan("at", page.cursor),
+        ],
+      },
+      select: { id: true, at: true, email: true, userId: true, clientAddress: true, outcome: true },
+      orderBy: [{ at: "desc" }, { id: "desc" }],
+      take: limit + 1,
+    }),
+    db.signInRefusalCount.aggregate({ _sum: { count: true }, where: { hour: at } }),
+  ]);
+  const { items, nextCursor } = pageOf(rows, limit, (r) => r.at);
+  return { signIns: items, nextCursor, refusedCounted: refused._sum.count ?? 0 };
+}

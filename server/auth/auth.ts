@@ -75,6 +75,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
         clientId: sso.clientId,
         clientSecret: sso.clientSecret,
         checks: ["pkce", "state", "nonce"],
+        // The claims (email, email_verified) from the userinfo endpoint: conforming providers need not put them in the ID token.
+        idToken: false,
         // The portal decides who may enter (callbacks.signIn), by verified email: linking by it is safe here.
         allowDangerousEmailAccountLinking: true,
         profile: (p) => ({ id: p.sub, email: p.email?.trim().toLowerCase(), name: p.name ?? p.preferred_username ?? null }),
@@ -113,8 +115,10 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
       async signIn({ account, profile }) {
         if (account?.provider !== "oidc" || !sso) return true; // passwords are decided in authorize()
         const decision = await decideSsoSignIn(db, sso, { email: profile?.email, emailVerified: profile?.email_verified });
-        if (!decision.ok) console.warn(`[auth] single sign-on refused (${decision.reason})`);
-        return decision.ok; // false: back to the sign-in page with error=AccessDenied
+        if (decision.ok) return true;
+        console.warn(`[auth] single sign-on refused (${decision.reason})`);
+        // Back to the sign-in page, which says why (server/auth/messages.ts).
+        return `/signin?error=AccessDenied&code=${decision.reason}`;
       },
       async jwt({ token, user, account }) {
         if (user?.id) {

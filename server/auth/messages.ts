@@ -2,7 +2,8 @@
  * What a refused sign-in says, for the sign-in page and its action: the same
  * words for an unknown email and a wrong password; for a throttled attempt,
  * the time to wait. The reason travels in Auth.js's error code
- * (`throttled_<seconds>`, `deactivated`, `sso_only`, `not_allowed`).
+ * (`throttled_<seconds>`, `deactivated`, `sso_only`) or in the sign-in page's
+ * URL after a refused single sign-on (`not_invited`, `unverified`, `deactivated`).
  */
 export function throttledCode(retryAfterSeconds: number): string {
   return `throttled_${retryAfterSeconds}`;
@@ -20,7 +21,8 @@ export function signInRefusalMessage(code: unknown, ssoName = "single sign-on"):
   if (wait !== null) return `Too many failed sign-ins. Wait ${formatWait(wait)} and try again.`;
   if (code === "deactivated") return "This account is deactivated. Ask an admin of the portal to reactivate it.";
   if (code === "sso_only") return `Members sign in with ${ssoName}: use the button below.`;
-  if (code === "not_allowed") return `Your ${ssoName} account is not invited to this portal. Ask an admin for an invitation.`;
+  if (code === "not_invited" || code === "not_allowed") return `Your ${ssoName} account is not invited to this portal. Ask an admin for an invitation.`;
+  if (code === "unverified") return `${ssoName} did not confirm your email address, so the portal cannot tell who you are. Ask an admin for an invitation.`;
   return "Wrong email or password.";
 }
 

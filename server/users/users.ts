@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db, Role, UserStatus } from "../db/client.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
@@ -18,15 +19,19 @@ export interface SessionUser {
 export async function createUser(
   db: Db,
   input: { email: string; password: string; name?: string; role?: Role },
+  /** Who made it, for the audit log (the command line: nobody). Absent: not an audited action (tests). */
+  audit?: Actor,
 ): Promise<SessionUser> {
   const email = emailSchema.parse(input.email);
   const password = passwordSchema.parse(input.password);
-  const existing = await db.user.findUnique({ where: { email } });
-  if (existing) throw new AppError("CONFLICT", `A user with the email ${email} already exists`);
-  const user = await db.user.create({
-    data: { email, name: input.name ?? null, role: input.role ?? "member", passwordHash: await hashPassword(password) },
+  const passwordHash = await hashPassword(password);
+  return db.$transaction(async (tx) => {
+    const existing = await tx.user.findUnique({ where: { email } });
+    if (existing) throw new AppError("CONFLICT", `A user with the email ${email} already exists`);
+    const user = await tx.user.create({ data: { email, name: input.name ?? null, role: input.role ?? "member", passwordHash } });
+    if (audit) await recordAudit(tx, audit, { action: "user.created", targetType: "user", targetId: user.id, targetLabel: email, after: { role: user.role } });
+    return { id: user.id, email: user.email, name: user.name, role: user.role };
   });
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
 }
 
 /**
@@ -98,7 +103,7 @@ export async function ensureBootstrapAdmin(
     // A new password: whoever was signed in as this account before must sign in again.
     await db.userSession.updateMany({ where: { userId: existing.id, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: "password_changed" } });
   } else {
-    await createUser(db, { email, password, name: "Administrator", role: "admin" });
+    await createUser(db, { email, password, name: "Administrator", role: "admin" }, { id: null, email: null });
   }
   return { email, password };
 }

@@ -130,6 +130,7 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     },
   },
   { covers: "admin.audit", what: "read the audit log", call: (api) => trpcGet("admin.audit", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
+  { covers: "admin.signIns", what: "read the sign-in log", call: (api) => trpcGet("admin.signIns", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
 
   // --- Route handlers --------------------------------------------------------
   {

@@ -2,17 +2,8 @@
  * Every page passes an axe check (WCAG 2 A and AA rules) and fits a 390 px
  * phone without sideways scrolling.
  */
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-import { expect, signIn, test } from "./fixtures.ts";
+import { expect, expectAccessible, signIn, test } from "./fixtures.ts";
 import { trpcData, trpcQuery } from "./helpers.ts";
-
-async function expectAccessible(page: Page, what: string) {
-  const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  expect(violations.map((v) => `${what}: ${v.id} (${v.nodes.length}): ${v.help}`)).toEqual([]);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, `${what} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
-}
 
 for (const width of [1280, 390]) {
   test(`the pages pass axe and fit the screen at ${width} px`, async ({ page }) => {
@@ -33,7 +24,21 @@ for (const width of [1280, 390]) {
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
       await expectAccessible(page, "task");
     }
+    for (const [path, what, ready] of [
+      ["/admin/members", "members", "members"],
+      ["/admin/tasks", "all tasks", "all-tasks"],
+      ["/admin/audit", "audit", "audit"],
+    ] as const) {
+      await page.goto(path);
+      await expect(page.getByTestId(ready)).toBeVisible();
+      await expectAccessible(page, what);
+    }
     await page.goto("/no-such-page");
     await expectAccessible(page, "not found");
+    // The pages of dead one-time links, as anyone sees them.
+    await page.goto(`/invite/${"x".repeat(43)}`);
+    await expectAccessible(page, "invitation");
+    await page.goto(`/reset/${"x".repeat(43)}`);
+    await expectAccessible(page, "password reset");
   });
 }

@@ -5,7 +5,7 @@ test("a wrong password is refused with a message", async ({ page }) => {
   await page.goto("/signin");
   await page.getByLabel("Email").fill(E2E_ADMIN.email);
   await page.getByLabel("Password").fill("not-the-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText("Wrong email or password.")).toBeVisible();
   await page.goto("/tasks");
   await expect(page).toHaveURL(/\/signin/);

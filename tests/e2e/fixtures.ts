@@ -3,6 +3,7 @@
  * the page reports a Content-Security-Policy violation, so the policy is
  * checked on everything a person does.
  */
+import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import { E2E_ADMIN, MAIN } from "./instances.ts";
 
@@ -41,7 +42,7 @@ export async function signIn(page: Page, account: { email: string; password: str
   await expect(page).toHaveURL(/\/signin/);
   await page.getByLabel("Email").fill(account.email);
   await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
 }
 
@@ -65,4 +66,12 @@ export async function signedInContext(
   const page = await context.newPage();
   await signIn(page, account);
   return { context, page };
+}
+
+/** The page passes an axe check (WCAG 2.1 A and AA) and does not scroll sideways at its current width. */
+export async function expectAccessible(page: Page, what: string) {
+  const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(violations.map((v) => `${what}: ${v.id} (${v.nodes.length}): ${v.help}`)).toEqual([]);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `${what} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
 }

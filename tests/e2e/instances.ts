@@ -30,6 +30,19 @@ function instance(name: string, port: number, pgPort: number, simulatorPort: num
 export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password" };
 
 const base = Number(process.env.E2E_PORT ?? 3210);
+
+/** The OpenID Connect provider the main server signs in with (tests/e2e/servers/oidc-provider.ts). */
+export const OIDC = {
+  port: Number(process.env.E2E_OIDC_PORT ?? 4395),
+  get issuer() {
+    return `http://127.0.0.1:${this.port}`;
+  },
+  clientId: "wan-portal-e2e",
+  clientSecret: "e2e-oidc-client-secret-0123456789",
+  name: "Acme ID",
+  allowedDomain: "acme.test",
+};
+
 export const MAIN = instance("main", base, Number(process.env.E2E_PG_PORT ?? 54391), Number(process.env.E2E_SIMULATOR_PORT ?? 4391), {
   // Playwright's requests come from loopback: trusting it lets a test speak for
   // other client addresses with X-Forwarded-For (sign-in throttling per address).
@@ -38,6 +51,11 @@ export const MAIN = instance("main", base, Number(process.env.E2E_PG_PORT ?? 543
   // limit is covered by the integration tests.
   SIGNIN_ADDRESS_FREE_FAILURES: "1000",
   SIMULATOR_STEP_MS: "400",
+  OIDC_ISSUER: OIDC.issuer,
+  OIDC_CLIENT_ID: OIDC.clientId,
+  OIDC_CLIENT_SECRET: OIDC.clientSecret,
+  OIDC_NAME: OIDC.name,
+  OIDC_ALLOWED_DOMAINS: OIDC.allowedDomain,
 });
 export const UNREACHABLE = instance("unreachable", base + 1, Number(process.env.E2E_PG_PORT ?? 54391) + 1, Number(process.env.E2E_SIMULATOR_PORT ?? 4391) + 1, {
   EVOLINK_API_KEY: "sk-e2e-unreachable-provider-key",

@@ -98,7 +98,7 @@ test("signing in never sends anyone to another site", async ({ page }) => {
   await page.goto(`/signin?next=${encodeURIComponent("//evil.example/")}`);
   await page.getByLabel("Email").fill("admin@e2e.test");
   await page.getByLabel("Password").fill("e2e-admin-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
   expect(new URL(page.url()).origin).toBe(new URL(MAIN.baseURL).origin);
   // Signed in: the sign-in page sends you on, never off the site.

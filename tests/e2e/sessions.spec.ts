@@ -57,10 +57,10 @@ test("changing one's password ends every session; the new password signs in", as
 
   await page.getByLabel("Email").fill(frank.email);
   await page.getByLabel("Password").fill(frank.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText("Wrong email or password.")).toBeVisible();
   await page.getByLabel("Password").fill("frank-new-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
   await laptop.context.close();
   await phone.context.close();
@@ -122,13 +122,13 @@ test("repeated wrong passwords make the next attempt wait, the right one too; th
   // Not a lockout: from where she signed in before, Hana gets in at once...
   await office.page.getByLabel("Email").fill(hana.email);
   await office.page.getByLabel("Password").fill(hana.password);
-  await office.page.getByRole("button", { name: "Sign in" }).click();
+  await office.page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(office.page.getByRole("heading", { name: "My history" })).toBeVisible();
   // ...and once the delay has passed, the right password works from the guesser's address too.
   await page.waitForTimeout(right.wait * 1000 + 500);
   await page.getByLabel("Email").fill(hana.email);
   await page.getByLabel("Password").fill(hana.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "My history" })).toBeVisible();
   await office.context.close();
   await context.close();

@@ -33,6 +33,13 @@ it("every route handler and page has a row", () => {
   expect(endpoints.filter((f) => !covered.has(f))).toEqual([]);
 });
 
+it("every page behind sign-in checks the session itself (layouts are not rendered again on navigation)", () => {
+  const pages = appFiles.filter((f) => f.startsWith("app/(portal)/") && f.endsWith("/page.tsx"));
+  expect(pages.length).toBeGreaterThan(0);
+  expect(pages.filter((f) => !/await require(User|Admin)\(\)/.test(readFileSync(path.join(ROOT, f), "utf8")))).toEqual([]);
+  expect(pages.filter((f) => f.startsWith("app/(portal)/admin/") && !/await requireAdmin\(\)/.test(readFileSync(path.join(ROOT, f), "utf8")))).toEqual([]);
+});
+
 it("every server action is listed with its rule", () => {
   const actions = appFiles
     .filter((f) => /\.tsx?$/.test(f))

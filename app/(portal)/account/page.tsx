@@ -1,8 +1,10 @@
+import { requireUser } from "../guards.ts";
 import { AccountSettings } from "./account-settings.tsx";
 
 export const dynamic = "force-dynamic";
 
-export default function AccountPage() {
+export default async function AccountPage() {
+  await requireUser();
   return (
     <>
       <h1>Account</h1>

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { GenerationMode, TaskStatus } from "../../db/client.ts";
-import { AUDIT_ACTIONS, listAudit } from "../../audit/audit.ts";
+import { AUDIT_ACTIONS, listAudit, listSignIns } from "../../audit/audit.ts";
 import { listAllTasks } from "../../tasks/tasks.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
 
@@ -14,8 +14,8 @@ export const adminRouter = createTRPCRouter({
     .input(
       z.object({
         userId: id.optional(),
-        status: z.enum(Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]]).optional(),
-        mode: z.enum(Object.values(GenerationMode) as [GenerationMode, ...GenerationMode[]]).optional(),
+        status: z.enum(TaskStatus).optional(),
+        mode: z.enum(GenerationMode).optional(),
         ...period,
         ...page,
       }),
@@ -25,4 +25,8 @@ export const adminRouter = createTRPCRouter({
   audit: adminProcedure
     .input(z.object({ actorId: id.optional(), action: z.enum(AUDIT_ACTIONS).optional(), targetId: id.optional(), ...period, ...page }))
     .query(({ ctx, input: { cursor, limit, ...filters } }) => listAudit(ctx.services.db, filters, { cursor, limit })),
+
+  signIns: adminProcedure
+    .input(z.object({ userId: id.optional(), refusedOnly: z.boolean().optional(), ...period, ...page }))
+    .query(({ ctx, input: { cursor, limit, ...filters } }) => listSignIns(ctx.services.db, filters, { cursor, limit })),
 });

@@ -10,6 +10,7 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   "invitation.resent": "Invitation re-sent",
   "invitation.revoked": "Invitation revoked",
   "invitation.accepted": "Invitation accepted",
+  "user.created": "Account created",
   "user.role_changed": "Role changed",
   "user.deactivated": "Deactivated",
   "user.reactivated": "Reactivated",
@@ -99,7 +100,7 @@ export function AuditLog() {
             {rows.map((e) => (
               <tr key={e.id} data-action={e.action}>
                 <td data-label="When">{when(e.at)}</td>
-                <td data-label="Who">{e.actorEmail ?? "System"}</td>
+                <td data-label="Who">{e.actorEmail ?? "Command line or system"}</td>
                 <td data-label="What">{ACTION_LABELS[e.action as AuditAction] ?? e.action}</td>
                 <td data-label="About">{e.targetLabel ?? "—"}</td>
                 <td data-label="Change">{change(e.before, e.after) || "—"}</td>

@@ -1,13 +1,19 @@
+import { requireAdmin } from "../../guards.ts";
 import { AuditLog } from "./audit-log.tsx";
+import { SignInLog } from "./sign-in-log.tsx";
 
 export const dynamic = "force-dynamic";
 
-export default function AuditPage() {
+export default async function AuditPage() {
+  await requireAdmin();
   return (
     <>
       <h1>Audit</h1>
-      <p className="muted">Every admin action, newest first, with what it changed.</p>
-      <AuditLog />
+      <p className="muted">Every admin action, newest first, with what it changed; below, the sign-ins.</p>
+      <div className="stack">
+        <AuditLog />
+        <SignInLog />
+      </div>
     </>
   );
 }

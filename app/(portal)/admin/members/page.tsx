@@ -1,11 +1,11 @@
 import { getServices } from "@/server/app-services.ts";
-import { currentUser } from "@/server/auth/current-user.ts";
+import { requireAdmin } from "../../guards.ts";
 import { MembersAdmin } from "./members-admin.tsx";
 
 export const dynamic = "force-dynamic";
 
 export default async function MembersPage() {
-  const viewer = await currentUser();
+  const viewer = await requireAdmin();
   const { config } = getServices();
   return (
     <>
@@ -14,7 +14,7 @@ export default async function MembersPage() {
         Everyone in the team, and the invitations still open. Tasks and spend count what was submitted this month (UTC).
         {config.team.mail ? " Invitation and reset links are also emailed." : " Links are shown here to pass on (no mail server is configured)."}
       </p>
-      <MembersAdmin currency={config.prices.currency} viewerId={viewer?.id ?? ""} />
+      <MembersAdmin currency={config.prices.currency} viewerId={viewer.id} />
     </>
   );
 }

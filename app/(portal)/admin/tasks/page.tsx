@@ -1,3 +1,4 @@
+import { requireAdmin } from "../../guards.ts";
 import { AllTasks } from "./all-tasks.tsx";
 
 export const dynamic = "force-dynamic";
@@ -5,6 +6,7 @@ export const dynamic = "force-dynamic";
 const one = (v: string | string[] | undefined) => (typeof v === "string" ? v.slice(0, 100) : "");
 
 export default async function AllTasksPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await requireAdmin();
   const q = await searchParams;
   const status = one(q.status);
   const mode = one(q.mode);

@@ -1,11 +1,13 @@
 import { httpMediaOrigins } from "@/server/config.ts";
 import { getServices } from "@/server/app-services.ts";
 import { uploadAvailability } from "@/server/uploads/availability.ts";
+import { requireUser } from "../../guards.ts";
 import { NewTaskForm } from "./new-task-form.tsx";
 
 export const dynamic = "force-dynamic";
 
-export default function NewTaskPage() {
+export default async function NewTaskPage() {
+  await requireUser();
   const { config } = getServices();
   const simulator = config.provider.simulator;
   const httpOrigins = httpMediaOrigins(config).request;
