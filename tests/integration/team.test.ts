@@ -282,6 +282,14 @@ describe("single sign-on decides nothing the portal did not allow", () => {
     expect(await decide("gone@acme.example")).toEqual({ ok: false, reason: "deactivated" });
   });
 
+  it("with password sign-in for admins only, members are sent to single sign-on; admins keep their password", async () => {
+    const signIn = (email: string, password: string) =>
+      signInWithPassword({ db: database.db, throttle: DEFAULT_THROTTLE, passwordSignIn: "admins" }, { email, password, clientAddress: "198.51.100.9" });
+    expect(await signIn("mia@example.test", "mia-password")).toMatchObject({ ok: false, reason: "sso_only" });
+    expect(await signIn("mia@example.test", "wrong-password")).toMatchObject({ ok: false, reason: "wrong_credentials" });
+    expect(await signIn("root@example.test", "root-password")).toMatchObject({ ok: true });
+  });
+
   it("gives an invited person the invitation's role on their first sign-in, once", async () => {
     const fresh = await database.db.user.create({ data: { email: "invited@elsewhere.example" } }); // as Auth.js's adapter makes it
     await completeSsoInvitation(database.db, { id: fresh.id, email: fresh.email }, clock);

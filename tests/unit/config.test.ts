@@ -38,6 +38,17 @@ describe("configuration", () => {
     expect(() => loadConfig({ SIGNIN_ADDRESS_MAX_DELAY_SECONDS: "0" })).toThrow(/SIGNIN_ADDRESS_MAX_DELAY_SECONDS/);
   });
 
+  it("single sign-on needs its three settings together, and turns password sign-in off for members only when on", () => {
+    expect(loadConfig({}).sso).toBeUndefined();
+    expect(() => loadConfig({ OIDC_ISSUER: "https://idp.example" })).toThrow(/OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together/);
+    const sso = loadConfig({ OIDC_ISSUER: "https://idp.example", OIDC_CLIENT_ID: "c", OIDC_CLIENT_SECRET: "s", OIDC_ALLOWED_DOMAINS: "Acme.example, @corp.example", PASSWORD_SIGNIN: "admins" });
+    expect(sso.sso).toMatchObject({ issuer: "https://idp.example", name: "single sign-on", allowedDomains: ["acme.example", "corp.example"] });
+    expect(sso.passwordSignIn).toBe("admins");
+    expect(loadConfig({ PASSWORD_SIGNIN: "admins" }).passwordSignIn).toBe("everyone"); // no SSO: nobody is locked out
+    expect(loadConfig({ SMTP_URL: "smtp://u:p@mail.example:587" }).team.mail).toMatchObject({ smtpUrl: "smtp://u:p@mail.example:587" });
+    expect(() => loadConfig({ SMTP_URL: "http://mail.example" })).toThrow(/SMTP_URL/);
+  });
+
   it("the web process refuses to run with unresolved settings, saying how to start", () => {
     expect(() => loadRuntimeConfig({})).toThrow(/Missing DATABASE_URL, AUTH_SECRET, EVOLINK_API_KEY.*npm start/);
     const ok = loadRuntimeConfig({ DATABASE_URL: "postgresql://u:p@localhost/db", AUTH_SECRET: "x".repeat(32), EVOLINK_API_KEY: "k" });
