@@ -9,3 +9,11 @@ export function money(amount: number, currency: string): string {
 export function when(date: Date | null | undefined): string {
   return date ? date.toLocaleString() : "—";
 }
+
+/** A yyyy-mm-dd day (UTC) as the instant it starts, or with `end` the instant after it; undefined when not a day. */
+export function utcDay(day: string, end = false): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const start = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(start.getTime())) return undefined;
+  return end ? new Date(start.getTime() + 86_400_000) : start;
+}

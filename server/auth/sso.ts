@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { recordAudit } from "../audit/audit.ts";
+import { recordInvitationAccepted } from "../team/invitations.ts";
 import { emailSchema } from "../users/users.ts";
 
 export type SsoDecision = { ok: true; via: "account" | "invitation" | "domain" } | { ok: false; reason: "unverified" | "deactivated" | "not_invited" };
@@ -36,12 +36,6 @@ export async function completeSsoInvitation(db: Db, user: { id: string; email: s
     const { count } = await tx.invitation.updateMany({ where: { id: invitation.id, acceptedAt: null }, data: { acceptedAt: now, acceptedUserId: user.id } });
     if (count !== 1) return;
     await tx.user.update({ where: { id: user.id }, data: { role: invitation.role } });
-    await recordAudit(tx, { id: user.id, email: user.email }, {
-      action: "invitation.accepted",
-      targetType: "invitation",
-      targetId: invitation.id,
-      targetLabel: invitation.email,
-      after: { userId: user.id, role: invitation.role, method: "sso" },
-    });
+    await recordInvitationAccepted(tx, user, invitation, "sso");
   });
 }

@@ -6,7 +6,7 @@
  * re-send makes a new link (the old one stops working); a revoked, used or
  * expired link opens nothing. Every change is audited in its transaction.
  */
-import type { Invitation, Role } from "../db/client.ts";
+import type { Invitation, Role, Tx } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { hashPassword } from "../users/passwords.ts";
@@ -139,6 +139,17 @@ export async function invitationForToken(deps: Pick<TeamDeps, "db" | "now">, tok
   return invitation && { email: invitation.email, role: invitation.role, state: invitationState(invitation, nowOf(deps)) };
 }
 
+/** The audit row of an accepted invitation: the new person accepted it, by password or single sign-on. */
+export async function recordInvitationAccepted(tx: Tx, user: { id: string; email: string }, invitation: Pick<Invitation, "id" | "email" | "role">, method: "password" | "sso"): Promise<void> {
+  await recordAudit(tx, { id: user.id, email: user.email }, {
+    action: "invitation.accepted",
+    targetType: "invitation",
+    targetId: invitation.id,
+    targetLabel: invitation.email,
+    after: { userId: user.id, role: invitation.role, method },
+  });
+}
+
 const LINK_DEAD = "This invitation link no longer works (used, revoked, replaced or expired). Ask an admin for a new one.";
 
 /**
@@ -171,13 +182,7 @@ export async function acceptInvitation(
     }
     const user = await tx.user.create({ data: { email: invitation.email, name, role: invitation.role, passwordHash } });
     await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedUserId: user.id } });
-    await recordAudit(tx, { id: user.id, email: user.email }, {
-      action: "invitation.accepted",
-      targetType: "invitation",
-      targetId: invitation.id,
-      targetLabel: invitation.email,
-      after: { userId: user.id, role: invitation.role, method: "password" },
-    });
+    await recordInvitationAccepted(tx, user, invitation, "password");
     return { id: user.id, email: user.email, name: user.name, role: user.role };
   });
 }

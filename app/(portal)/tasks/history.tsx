@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/app/_components/trpc.ts";
-import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
+import { TaskTable } from "@/app/_components/task-table.tsx";
 import { isTerminal } from "@/server/generation/status.ts";
 
 export function History() {
@@ -21,34 +21,5 @@ export function History() {
       </p>
     );
   }
-  return (
-    <table className="history">
-      <thead>
-        <tr>
-          <th>Created</th>
-          <th>Prompt</th>
-          <th>Mode</th>
-          <th>Status</th>
-          <th>Billed</th>
-          <th>Cost</th>
-        </tr>
-      </thead>
-      <tbody>
-        {tasks.map((t) => (
-          <tr key={t.id} data-task-id={t.id}>
-            <td data-label="Created">{t.createdAt.toLocaleString()}</td>
-            <td data-label="Prompt">
-              <Link href={`/tasks/${t.id}`}>{t.prompt.length > 60 ? `${t.prompt.slice(0, 60)}…` : t.prompt}</Link>
-            </td>
-            <td data-label="Mode">{modeLabel(t.mode)}</td>
-            <td data-label="Status">
-              <StatusBadge status={t.status} />
-            </td>
-            <td data-label="Billed" data-testid="billed">{billedLabel(t)}</td>
-            <td data-label="Cost" data-testid="cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <TaskTable tasks={tasks} />;
 }

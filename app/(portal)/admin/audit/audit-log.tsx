@@ -1,7 +1,8 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { when } from "@/app/_components/format.ts";
+import { utcDay, when } from "@/app/_components/format.ts";
+import { ShowMore } from "@/app/_components/show-more.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { AUDIT_ACTIONS, type AuditAction } from "@/server/audit/actions.ts";
 
@@ -26,12 +27,6 @@ function change(before: unknown, after: unknown): string {
   return keys.map((k) => (k in b && k in a ? `${k}: ${String(b[k])} → ${String(a[k])}` : k in a ? `${k}: ${String(a[k])}` : `${k} was ${String(b[k])}`)).join("; ");
 }
 
-function dayStart(day: string, end = false): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  const start = new Date(`${day}T00:00:00Z`);
-  return end ? new Date(start.getTime() + 86_400_000) : start;
-}
-
 export function AuditLog() {
   const trpc = useTRPC();
   const [actorId, setActor] = useState("");
@@ -42,8 +37,8 @@ export function AuditLog() {
   const input = {
     ...(actorId && { actorId }),
     ...(action && { action }),
-    ...(dayStart(from) && { from: dayStart(from) }),
-    ...(dayStart(to, true) && { to: dayStart(to, true) }),
+    ...(utcDay(from) && { from: utcDay(from) }),
+    ...(utcDay(to, true) && { to: utcDay(to, true) }),
     limit: 50,
   };
   const events = useInfiniteQuery(trpc.admin.audit.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
@@ -109,13 +104,7 @@ export function AuditLog() {
           </tbody>
         </table>
       )}
-      {events.hasNextPage && (
-        <div>
-          <button type="button" className="secondary" onClick={() => events.fetchNextPage()} disabled={events.isFetchingNextPage}>
-            {events.isFetchingNextPage ? "Loading…" : "Show more"}
-          </button>
-        </div>
-      )}
+      <ShowMore query={events} />
     </div>
   );
 }

@@ -2,6 +2,7 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { when } from "@/app/_components/format.ts";
+import { ShowMore } from "@/app/_components/show-more.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
 
 const OUTCOMES: Record<string, string> = {
@@ -57,13 +58,7 @@ export function SignInLog() {
           </tbody>
         </table>
       )}
-      {log.hasNextPage && (
-        <div>
-          <button type="button" className="secondary" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-            {log.isFetchingNextPage ? "Loading…" : "Show more"}
-          </button>
-        </div>
-      )}
+      <ShowMore query={log} />
     </section>
   );
 }

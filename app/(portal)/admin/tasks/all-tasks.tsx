@@ -1,9 +1,10 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState } from "react";
-import { when } from "@/app/_components/format.ts";
-import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
+import { utcDay } from "@/app/_components/format.ts";
+import { ShowMore } from "@/app/_components/show-more.tsx";
+import { modeLabel } from "@/app/_components/task-status.tsx";
+import { TaskTable } from "@/app/_components/task-table.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
 
 const STATUSES = ["submitting", "pending", "processing", "completed", "failed"] as const;
@@ -20,13 +21,6 @@ export interface AllTasksFilters {
   to: string;
 }
 
-/** yyyy-mm-dd (a day in UTC) to the instant it starts; `end` = the instant after it. */
-function dayStart(day: string, end = false): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  const start = new Date(`${day}T00:00:00Z`);
-  return end ? new Date(start.getTime() + 86_400_000) : start;
-}
-
 export function AllTasks({ initial }: { initial: AllTasksFilters }) {
   const trpc = useTRPC();
   const [filters, setFilters] = useState<AllTasksFilters>(initial);
@@ -35,8 +29,8 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
     ...(filters.userId && { userId: filters.userId }),
     ...(filters.status && { status: filters.status }),
     ...(filters.mode && { mode: filters.mode }),
-    ...(dayStart(filters.from) && { from: dayStart(filters.from) }),
-    ...(dayStart(filters.to, true) && { to: dayStart(filters.to, true) }),
+    ...(utcDay(filters.from) && { from: utcDay(filters.from) }),
+    ...(utcDay(filters.to, true) && { to: utcDay(filters.to, true) }),
     limit: 50,
   };
   const tasks = useInfiniteQuery(trpc.admin.tasks.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
@@ -92,45 +86,8 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
       {tasks.error && <p className="error">{tasks.error.message}</p>}
       {tasks.isLoading && <p className="muted">Loading…</p>}
       {tasks.data && rows.length === 0 && <p className="muted">No task matches these filters.</p>}
-      {rows.length > 0 && (
-        <table className="history" data-testid="all-tasks">
-          <thead>
-            <tr>
-              <th>Created</th>
-              <th>Owner</th>
-              <th>Prompt</th>
-              <th>Mode</th>
-              <th>Status</th>
-              <th>Billed</th>
-              <th>Cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((t) => (
-              <tr key={t.id} data-task-id={t.id}>
-                <td data-label="Created">{when(t.createdAt)}</td>
-                <td data-label="Owner">{t.owner.email}</td>
-                <td data-label="Prompt">
-                  <Link href={`/tasks/${t.id}`}>{t.prompt.length > 60 ? `${t.prompt.slice(0, 60)}…` : t.prompt}</Link>
-                </td>
-                <td data-label="Mode">{modeLabel(t.mode)}</td>
-                <td data-label="Status">
-                  <StatusBadge status={t.status} />
-                </td>
-                <td data-label="Billed">{billedLabel(t)}</td>
-                <td data-label="Cost">{t.cost === null ? "—" : `${t.cost.toFixed(3)} ${t.currency}`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {tasks.hasNextPage && (
-        <div>
-          <button type="button" className="secondary" onClick={() => tasks.fetchNextPage()} disabled={tasks.isFetchingNextPage}>
-            {tasks.isFetchingNextPage ? "Loading…" : "Show more"}
-          </button>
-        </div>
-      )}
+      {rows.length > 0 && <TaskTable tasks={rows} showOwner testId="all-tasks" />}
+      <ShowMore query={tasks} />
     </div>
   );
 }
