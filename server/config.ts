@@ -74,6 +74,14 @@ export const configSchema = z.object({
   OIDC_NAME: z.preprocess(emptyAsUndefined, z.string().max(60).default("single sign-on")),
   /** Comma-separated domains whose verified emails may join as members without an invitation. */
   OIDC_ALLOWED_DOMAINS: z.preprocess(emptyAsUndefined, z.string().default("")),
+  /**
+   * "required" (default): only emails the provider marks email_verified count.
+   * "trusted": every email the provider sends is taken as verified (providers
+   * such as Entra ID send no email_verified claim for tenant-managed addresses).
+   */
+  OIDC_EMAIL_VERIFIED: z.preprocess(emptyAsUndefined, z.enum(["required", "trusted"]).default("required")),
+  /** Google Workspace: the `hd` claim must equal this (a personal Google account with a company address has none). */
+  OIDC_HOSTED_DOMAIN: z.preprocess(emptyAsUndefined, z.string().max(253).optional()),
   /** "everyone" (default) or "admins": with single sign-on, members sign in only through it. */
   PASSWORD_SIGNIN: z.preprocess(emptyAsUndefined, z.enum(["everyone", "admins"]).default("everyone")),
   PRICE_720P_PER_SECOND: money(0.086),
@@ -129,7 +137,17 @@ export interface Config {
     mail?: { smtpUrl: string; from: string };
   };
   /** OpenID Connect single sign-on, when configured. */
-  sso?: { issuer: string; clientId: string; clientSecret: string; name: string; allowedDomains: string[] };
+  sso?: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    name: string;
+    allowedDomains: string[];
+    /** Take the provider's emails as verified even without email_verified. */
+    trustEmails: boolean;
+    /** Google Workspace's `hd` claim required, when set. */
+    hostedDomain?: string;
+  };
   /** Who may sign in with a password: with SSO on, "admins" sends members through SSO. */
   passwordSignIn: "everyone" | "admins";
   prices: { currency: string; perSecond: { "720p": number; "1080p": number } };
@@ -195,6 +213,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           clientSecret: c.OIDC_CLIENT_SECRET,
           name: c.OIDC_NAME,
           allowedDomains: c.OIDC_ALLOWED_DOMAINS.split(",").map((d) => d.trim().toLowerCase().replace(/^@/, "")).filter(Boolean),
+          trustEmails: c.OIDC_EMAIL_VERIFIED === "trusted",
+          ...(c.OIDC_HOSTED_DOMAIN && { hostedDomain: c.OIDC_HOSTED_DOMAIN.trim().toLowerCase() }),
         },
       }),
     passwordSignIn: c.OIDC_ISSUER ? c.PASSWORD_SIGNIN : "everyone",

@@ -49,6 +49,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       mailer,
       invitationTtlHours: config.team.invitationTtlHours,
       passwordResetTtlHours: config.team.passwordResetTtlHours,
+      passwordSignIn: config.passwordSignIn,
     },
     taskDeps: {
       db,

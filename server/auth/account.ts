@@ -7,6 +7,7 @@
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { changePassword, type SessionUser } from "../users/users.ts";
+import { expireOpenResets } from "../team/people.ts";
 import { revokeUserSessions } from "./sessions.ts";
 import { formatWait } from "./messages.ts";
 import { claimSignInAttempt, recordSignInSuccess, type ThrottlePolicy } from "./throttle.ts";
@@ -32,6 +33,8 @@ export async function changeOwnPassword(
     throw new AppError("BAD_REQUEST", "That is not your current password.", { currentPassword: ["That is not your current password."] });
   }
   await recordSignInSuccess(deps.db, attempt);
+  // A reset link an admin made earlier must not outlive the person's own change.
+  await expireOpenResets(deps.db, who.user.id, new Date());
   return { sessionsEnded: await revokeUserSessions(deps.db, who.user.id, "password_changed") };
 }
 

@@ -14,13 +14,13 @@ import Credentials from "@auth/core/providers/credentials";
 import type { OIDCConfig } from "@auth/core/providers/oauth";
 import type { DefaultSession } from "@auth/core/types";
 import NextAuth from "next-auth";
-import { headers } from "next/headers";
+import { cookies, headers } from "next/headers";
 import { clientAddressOf } from "../http/client-address.ts";
 import { getServices } from "../app-services.ts";
 import { throttledCode } from "./messages.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
-import { recordSsoSignIn, signInWithPassword } from "./sign-in.ts";
-import { completeSsoInvitation, decideSsoSignIn } from "./sso.ts";
+import { recordRefusedSignIn, recordSsoSignIn, signInWithPassword } from "./sign-in.ts";
+import { completeSsoSignUp, decideSsoSignIn, INVITATION_COOKIE } from "./sso.ts";
 
 declare module "@auth/core/types" {
   interface Session {
@@ -50,8 +50,19 @@ interface OidcProfile {
   sub: string;
   email?: string;
   email_verified?: boolean;
+  /** Google Workspace's hosted domain. */
+  hd?: string;
   name?: string;
   preferred_username?: string;
+}
+
+/** The invitation link a single sign-on started from (the invitation page sets it), if any. */
+async function carriedInvitationToken(): Promise<string | null> {
+  try {
+    return (await cookies()).get(INVITATION_COOKIE)?.value ?? null;
+  } catch {
+    return null;
+  }
 }
 
 async function requestOrigin(): Promise<{ userAgent: string | null; clientAddress: string | null }> {
@@ -80,6 +91,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
         // The portal decides who may enter (callbacks.signIn), by verified email: linking by it is safe here.
         allowDangerousEmailAccountLinking: true,
         profile: (p) => ({ id: p.sub, email: p.email?.trim().toLowerCase(), name: p.name ?? p.preferred_username ?? null }),
+        // The provider's tokens are not kept: the portal only needs to know who signed in.
+        account: () => ({}),
       }
     : null;
   return {
@@ -114,18 +127,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
     callbacks: {
       async signIn({ account, profile }) {
         if (account?.provider !== "oidc" || !sso) return true; // passwords are decided in authorize()
-        const decision = await decideSsoSignIn(db, sso, { email: profile?.email, emailVerified: profile?.email_verified });
+        const decision = await decideSsoSignIn(
+          db,
+          sso,
+          { providerAccountId: account.providerAccountId, email: profile?.email, emailVerified: profile?.email_verified, hd: profile?.hd },
+          { invitationToken: await carriedInvitationToken() },
+        );
         if (decision.ok) return true;
-        console.warn(`[auth] single sign-on refused (${decision.reason})`);
+        const email = typeof profile?.email === "string" ? profile.email.toLowerCase().slice(0, 320) : "";
+        await recordRefusedSignIn(db, { email, userId: null, clientAddress: (await requestOrigin()).clientAddress, outcome: `sso_${decision.reason}` }, new Date());
         // Back to the sign-in page, which says why (server/auth/messages.ts).
         return `/signin?error=AccessDenied&code=${decision.reason}`;
       },
-      async jwt({ token, user, account }) {
+      async jwt({ token, user, account, trigger }) {
         if (user?.id) {
           // Just signed in: a new session row, named by the cookie from now on.
           const origin = await requestOrigin();
           if (account?.provider === "oidc" && user.email) {
-            await completeSsoInvitation(db, { id: user.id, email: user.email });
+            // Only a new account takes an invitation's role; signing in never changes an existing one's.
+            if (trigger === "signUp") await completeSsoSignUp(db, { id: user.id, email: user.email }, { invitationToken: await carriedInvitationToken() });
             await recordSsoSignIn(db, { id: user.id, email: user.email }, origin.clientAddress);
           }
           token.sid = await startSession(db, user.id, origin);

@@ -22,6 +22,9 @@ export function signInRefusalMessage(code: unknown, ssoName = "single sign-on"):
   if (code === "deactivated") return "This account is deactivated. Ask an admin of the portal to reactivate it.";
   if (code === "sso_only") return `Members sign in with ${ssoName}: use the button below.`;
   if (code === "not_invited" || code === "not_allowed") return `Your ${ssoName} account is not invited to this portal. Ask an admin for an invitation.`;
+  if (code === "admin_password") return `Admins sign in with their password, not with ${ssoName}.`;
+  if (code === "linked_elsewhere") return `This portal account is linked to another ${ssoName} account. Ask an admin.`;
+  if (code === "admin_invitation_link") return `You are invited as an admin: open your invitation link and join with ${ssoName} from there.`;
   if (code === "unverified") return `${ssoName} did not confirm your email address, so the portal cannot tell who you are. Ask an admin for an invitation.`;
   return "Wrong email or password.";
 }

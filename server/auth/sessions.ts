@@ -64,8 +64,8 @@ export async function revokeSession(db: Pick<Db, "userSession">, sessionId: stri
 }
 
 /** Ends every live session of a user; returns how many ended. */
-export async function revokeUserSessions(db: Pick<Db, "userSession">, userId: string, reason: RevokeReason): Promise<number> {
-  const { count } = await db.userSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+export async function revokeUserSessions(db: Pick<Db, "userSession">, userId: string, reason: RevokeReason, now = new Date()): Promise<number> {
+  const { count } = await db.userSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } });
   return count;
 }
 

@@ -32,8 +32,8 @@ export interface SignInDeps {
 /** Refused sign-ins kept in detail per hour; the rest are only counted. */
 export const REFUSED_SIGNIN_DETAIL_PER_HOUR = 50;
 
-/** Counts a refused sign-in; logs it in detail while this hour's quota lasts. */
-async function logRefusal(db: Db, event: { email: string; userId: string | null; clientAddress: string | null; outcome: string }, now: Date): Promise<void> {
+/** Counts a refused sign-in (password or single sign-on); logs it in detail while this hour's quota lasts. */
+export async function recordRefusedSignIn(db: Db, event: { email: string; userId: string | null; clientAddress: string | null; outcome: string }, now: Date): Promise<void> {
   const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
   const [row] = await db.$queryRaw<Array<{ count: number }>>`
     INSERT INTO "SignInRefusalCount" ("hour", "count") VALUES (${hour}, 1)
@@ -51,7 +51,7 @@ export async function signInWithPassword(
   const email = storableText(typeof attempt.email === "string" ? attempt.email.trim().toLowerCase().slice(0, 320) : "");
   const who = { email, clientAddress: attempt.clientAddress };
   const refuse = async (reason: SignInRefusal | "throttled", userId: string | null = null) =>
-    logRefusal(db, { email, userId, clientAddress: attempt.clientAddress, outcome: reason }, now);
+    recordRefusedSignIn(db, { email, userId, clientAddress: attempt.clientAddress, outcome: reason }, now);
 
   const claim = await claimSignInAttempt(db, deps.throttle, who, now);
   if (!claim.ok) {

@@ -48,6 +48,11 @@ const CROSS_SITE: ErrorBody = {
   error: { code: "FORBIDDEN", message: "This request came from another site's page; the portal only accepts changes made on its own pages." },
 };
 
+/** A request path fit for a log: one-time link tokens and token parameters left out. */
+export function redactedPath(url: string | undefined): string {
+  return (url ?? "/").replace(/\/(invite|reset)\/[^/?#]+/, "/$1/…").replace(/([?&]token=)[^&#]*/g, "$1…");
+}
+
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const log = o.log ?? ((line: string) => console.error(line));
   const trusted = parseTrustedProxies(o.trustedProxies);
@@ -77,7 +82,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // Next.js reads the nonce for its scripts from the request's policy.
     req.headers["content-security-policy"] = headers["Content-Security-Policy"];
     handle(req, res).catch((err: unknown) => {
-      log(`[web] unhandled error for ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      log(`[web] unhandled error for ${req.method} ${redactedPath(req.url)}: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
       else res.destroy();
     });

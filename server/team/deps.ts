@@ -11,6 +11,8 @@ export interface TeamDeps {
   mailer: Mailer | null;
   invitationTtlHours: number;
   passwordResetTtlHours: number;
+  /** "admins": members join and sign in through single sign-on only. */
+  passwordSignIn?: "everyone" | "admins";
   now?: () => Date;
 }
 

@@ -6,11 +6,12 @@
  * re-send makes a new link (the old one stops working); a revoked, used or
  * expired link opens nothing. Every change is audited in its transaction.
  */
-import type { Invitation, Role, Tx } from "../db/client.ts";
+import { transaction, type Invitation, type Role, type Tx } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { hashPassword } from "../users/passwords.ts";
 import { emailSchema, passwordSchema, type SessionUser } from "../users/users.ts";
+import { isStorableText } from "../http/text.ts";
 import { actorOf, nowOf, type TeamDeps } from "./deps.ts";
 import { hashLinkToken, isLinkTokenShaped, linkFor, newLinkToken } from "./links.ts";
 
@@ -60,7 +61,8 @@ export async function inviteMember(deps: TeamDeps, actor: SessionUser, input: { 
   const now = nowOf(deps);
   const { token, tokenHash } = newLinkToken();
   const expiresAt = new Date(now.getTime() + deps.invitationTtlHours * 3_600_000);
-  const invitation = await deps.db.$transaction(async (tx) => {
+  const invitation = await transaction(deps.db, async (tx) => {
+    await lockEmail(tx, email);
     const existing = await tx.user.findUnique({ where: { email }, select: { status: true } });
     if (existing) {
       const what = existing.status === "deactivated" ? "a deactivated account; reactivate it instead" : "an account already";
@@ -70,6 +72,8 @@ export async function inviteMember(deps: TeamDeps, actor: SessionUser, input: { 
     if (pending) {
       throw new AppError("CONFLICT", `${email} is invited already; re-send or revoke that invitation.`, { email: [`${email} is invited already; re-send or revoke that invitation.`] });
     }
+    // Expired invitations still open for this email are closed: one open invitation per email.
+    await closeOtherInvitations(tx, email, null, now);
     const created = await tx.invitation.create({ data: { email, role: input.role, tokenHash, invitedById: actor.id, createdAt: now, sentAt: now, expiresAt } });
     await recordAudit(tx, actorOf(actor), {
       action: "invitation.created",
@@ -89,11 +93,14 @@ export async function resendInvitation(deps: TeamDeps, actor: SessionUser, invit
   const now = nowOf(deps);
   const { token, tokenHash } = newLinkToken();
   const expiresAt = new Date(now.getTime() + deps.invitationTtlHours * 3_600_000);
-  const invitation = await deps.db.$transaction(async (tx) => {
+  const invitation = await transaction(deps.db, async (tx) => {
     const before = await tx.invitation.findUnique({ where: { id: invitationId } });
     if (!before) throw new AppError("NOT_FOUND", "No such invitation.");
+    await lockEmail(tx, before.email);
     const state = invitationState(before, now);
     if (state === "accepted" || state === "revoked") throw new AppError("CONFLICT", `This invitation was ${state}; invite ${before.email} again instead.`);
+    if (await tx.user.findUnique({ where: { email: before.email }, select: { id: true } })) throw new AppError("CONFLICT", `${before.email} has an account already.`);
+    await closeOtherInvitations(tx, before.email, invitationId, now);
     const { count } = await tx.invitation.updateMany({
       where: { id: invitationId, acceptedAt: null, revokedAt: null },
       data: { tokenHash, sentAt: now, expiresAt },
@@ -115,7 +122,7 @@ export async function resendInvitation(deps: TeamDeps, actor: SessionUser, invit
 
 export async function revokeInvitation(deps: TeamDeps, actor: SessionUser, invitationId: string): Promise<InvitationView> {
   const now = nowOf(deps);
-  return deps.db.$transaction(async (tx) => {
+  return transaction(deps.db, async (tx) => {
     const before = await tx.invitation.findUnique({ where: { id: invitationId } });
     if (!before) throw new AppError("NOT_FOUND", "No such invitation.");
     const { count } = await tx.invitation.updateMany({ where: { id: invitationId, acceptedAt: null, revokedAt: null }, data: { revokedAt: now } });
@@ -139,6 +146,16 @@ export async function invitationForToken(deps: Pick<TeamDeps, "db" | "now">, tok
   return invitation && { email: invitation.email, role: invitation.role, state: invitationState(invitation, nowOf(deps)) };
 }
 
+/** Serialises the invitation changes of one email (no two open invitations for it, even at the same moment). */
+async function lockEmail(tx: Tx, email: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`invitation:${email}`}))`;
+}
+
+/** Closes every open invitation of `email` but `exceptId` (a newer one, or the one accepted). */
+export async function closeOtherInvitations(tx: Pick<Tx, "invitation">, email: string, exceptId: string | null, now: Date): Promise<void> {
+  await tx.invitation.updateMany({ where: { email, acceptedAt: null, revokedAt: null, ...(exceptId && { id: { not: exceptId } }) }, data: { revokedAt: now } });
+}
+
 /** The audit row of an accepted invitation: the new person accepted it, by password or single sign-on. */
 export async function recordInvitationAccepted(tx: Tx, user: { id: string; email: string }, invitation: Pick<Invitation, "id" | "email" | "role">, method: "password" | "sso"): Promise<void> {
   await recordAudit(tx, { id: user.id, email: user.email }, {
@@ -152,37 +169,60 @@ export async function recordInvitationAccepted(tx: Tx, user: { id: string; email
 
 const LINK_DEAD = "This invitation link no longer works (used, revoked, replaced or expired). Ask an admin for a new one.";
 
+/** A new account's name: what was typed, trimmed; refused when empty or not text. */
+function nameOf(input: string): string {
+  const name = input.trim().slice(0, 100);
+  if (name.length === 0) throw new AppError("BAD_REQUEST", "Enter your name.", { name: ["Enter your name."] });
+  if (!isStorableText(name)) throw new AppError("BAD_REQUEST", "Use letters, not control characters, in your name.", { name: ["Use letters, not control characters, in your name."] });
+  return name;
+}
+
 /**
  * Accepts an invitation: the link is claimed (once: a conditional update),
  * and the account made with the invitation's email and role, in one
- * transaction. Returns the new user, for signing in.
+ * transaction. Returns the new user, for signing in. Nothing costly (no
+ * password hash) happens for a link that does not work.
  */
 export async function acceptInvitation(
-  deps: Pick<TeamDeps, "db" | "now">,
+  deps: Pick<TeamDeps, "db" | "now" | "passwordSignIn">,
   token: string,
   input: { name: string; password: string },
 ): Promise<SessionUser> {
-  const name = input.name.trim().slice(0, 100);
-  if (name.length === 0) throw new AppError("BAD_REQUEST", "Enter your name.", { name: ["Enter your name."] });
-  const parsed = passwordSchema.safeParse(input.password);
-  if (!parsed.success) throw new AppError("BAD_REQUEST", parsed.error.issues[0]?.message ?? "Choose another password", { password: parsed.error.issues.map((i) => i.message) });
+  const name = nameOf(input.name);
+  const password = checkedPassword(input.password);
   if (!isLinkTokenShaped(token)) throw new AppError("NOT_FOUND", LINK_DEAD);
   const now = nowOf(deps);
-  const passwordHash = await hashPassword(parsed.data);
-  return deps.db.$transaction(async (tx) => {
-    const tokenHash = hashLinkToken(token);
-    const { count } = await tx.invitation.updateMany({
-      where: { tokenHash, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
-      data: { acceptedAt: now },
+  const tokenHash = hashLinkToken(token);
+  const live = await deps.db.invitation.findFirst({ where: { tokenHash, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } }, select: { role: true } });
+  if (!live) throw new AppError("NOT_FOUND", LINK_DEAD);
+  if (live.role === "member" && deps.passwordSignIn === "admins") {
+    throw new AppError("FORBIDDEN", "Members of this portal sign in with single sign-on: use the button on the invitation page instead of a password.");
+  }
+  const passwordHash = await hashPassword(password);
+  try {
+    return await transaction(deps.db, async (tx) => {
+      const { count } = await tx.invitation.updateMany({ where: { tokenHash, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } }, data: { acceptedAt: now } });
+      if (count !== 1) throw new AppError("NOT_FOUND", LINK_DEAD);
+      const invitation = await tx.invitation.findUniqueOrThrow({ where: { tokenHash } });
+      if (await tx.user.findUnique({ where: { email: invitation.email }, select: { id: true } })) {
+        throw new AppError("CONFLICT", `${invitation.email} has an account already; sign in instead.`);
+      }
+      const user = await tx.user.create({ data: { email: invitation.email, name, role: invitation.role, passwordHash } });
+      await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedUserId: user.id } });
+      await closeOtherInvitations(tx, invitation.email, invitation.id, now);
+      await recordInvitationAccepted(tx, user, invitation, "password");
+      return { id: user.id, email: user.email, name: user.name, role: user.role };
     });
-    if (count !== 1) throw new AppError("NOT_FOUND", LINK_DEAD);
-    const invitation = await tx.invitation.findUniqueOrThrow({ where: { tokenHash } });
-    if (await tx.user.findUnique({ where: { email: invitation.email }, select: { id: true } })) {
-      throw new AppError("CONFLICT", `${invitation.email} has an account already; sign in instead.`);
-    }
-    const user = await tx.user.create({ data: { email: invitation.email, name, role: invitation.role, passwordHash } });
-    await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedUserId: user.id } });
-    await recordInvitationAccepted(tx, user, invitation, "password");
-    return { id: user.id, email: user.email, name: user.name, role: user.role };
-  });
+  } catch (err) {
+    // The same email joined another way at the same moment (single sign-on).
+    if ((err as { code?: string }).code === "P2002") throw new AppError("CONFLICT", "This email has an account already; sign in instead.");
+    throw err;
+  }
+}
+
+/** A new password as the rules allow it, or BAD_REQUEST with the reason under `password`. */
+export function checkedPassword(password: string): string {
+  const parsed = passwordSchema.safeParse(password);
+  if (!parsed.success) throw new AppError("BAD_REQUEST", parsed.error.issues[0]?.message ?? "Choose another password", { password: parsed.error.issues.map((i) => i.message) });
+  return parsed.data;
 }

@@ -7,15 +7,20 @@
  * result. Deactivating someone ends every session they have at once (their
  * tasks and billing stay; running tasks finish and are billed to them).
  */
-import type { Role, Tx } from "../db/client.ts";
+import { transaction, type Role, type Tx } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { revokeUserSessions } from "../auth/sessions.ts";
 import { hashPassword } from "../users/passwords.ts";
-import { passwordSchema, type SessionUser } from "../users/users.ts";
+import type { SessionUser } from "../users/users.ts";
 import { actorOf, nowOf, type TeamDeps } from "./deps.ts";
 import { hashLinkToken, isLinkTokenShaped, linkFor, newLinkToken } from "./links.ts";
-import type { SentLink } from "./invitations.ts";
+import { checkedPassword, type SentLink } from "./invitations.ts";
+
+/** Ends every reset link of a person that could still be used. */
+export async function expireOpenResets(tx: Pick<Tx, "passwordReset">, userId: string, now: Date): Promise<void> {
+  await tx.passwordReset.updateMany({ where: { userId, usedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } });
+}
 
 /** Serialises every change that could leave the team without an active admin. */
 const ADMIN_CHANGES_LOCK = 7_241_001;
@@ -37,7 +42,7 @@ async function targetOf(tx: Tx, userId: string) {
 }
 
 export async function setRole(deps: TeamDeps, actor: SessionUser, userId: string, role: Role): Promise<void> {
-  await deps.db.$transaction(async (tx) => {
+  await transaction(deps.db, async (tx) => {
     await lockAdminChanges(tx);
     const user = await targetOf(tx, userId);
     if (user.role === role) return;
@@ -49,13 +54,15 @@ export async function setRole(deps: TeamDeps, actor: SessionUser, userId: string
 
 /** The person cannot sign in any more, and every session they have ends now. */
 export async function deactivateUser(deps: TeamDeps, actor: SessionUser, userId: string): Promise<{ sessionsEnded: number }> {
-  return deps.db.$transaction(async (tx) => {
+  return transaction(deps.db, async (tx) => {
     await lockAdminChanges(tx);
     const user = await targetOf(tx, userId);
     if (user.status === "deactivated") return { sessionsEnded: 0 };
     if (user.role === "admin") await assertNotLastActiveAdmin(tx, userId, "deactivate this one");
-    await tx.user.update({ where: { id: userId }, data: { status: "deactivated", deactivatedAt: nowOf(deps) } });
-    const sessionsEnded = await revokeUserSessions(tx, userId, "deactivated");
+    const now = nowOf(deps);
+    await tx.user.update({ where: { id: userId }, data: { status: "deactivated", deactivatedAt: now } });
+    const sessionsEnded = await revokeUserSessions(tx, userId, "deactivated", now);
+    await expireOpenResets(tx, userId, now); // a link made before must not outlive the deactivation
     await recordAudit(tx, actorOf(actor), {
       action: "user.deactivated",
       targetType: "user",
@@ -69,7 +76,7 @@ export async function deactivateUser(deps: TeamDeps, actor: SessionUser, userId:
 }
 
 export async function reactivateUser(deps: TeamDeps, actor: SessionUser, userId: string): Promise<void> {
-  await deps.db.$transaction(async (tx) => {
+  await transaction(deps.db, async (tx) => {
     const user = await targetOf(tx, userId);
     if (user.status === "active") return;
     await tx.user.update({ where: { id: userId }, data: { status: "active", deactivatedAt: null } });
@@ -86,12 +93,12 @@ export async function createPasswordReset(deps: TeamDeps, actor: SessionUser, us
   const now = nowOf(deps);
   const { token, tokenHash } = newLinkToken();
   const expiresAt = new Date(now.getTime() + deps.passwordResetTtlHours * 3_600_000);
-  const { email, sessionsEnded } = await deps.db.$transaction(async (tx) => {
+  const { email, sessionsEnded } = await transaction(deps.db, async (tx) => {
     const user = await targetOf(tx, userId);
     if (user.status === "deactivated") throw new AppError("CONFLICT", `${user.email} is deactivated; reactivate the account first.`);
-    await tx.passwordReset.updateMany({ where: { userId, usedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } });
+    await expireOpenResets(tx, userId, now);
     await tx.passwordReset.create({ data: { userId, tokenHash, createdById: actor.id, createdAt: now, expiresAt } });
-    const ended = await revokeUserSessions(tx, userId, "password_changed");
+    const ended = await revokeUserSessions(tx, userId, "password_changed", now);
     await recordAudit(tx, actorOf(actor), {
       action: "user.password_reset_created",
       targetType: "user",
@@ -126,20 +133,23 @@ export async function passwordResetForToken(deps: Pick<TeamDeps, "db" | "now">, 
 
 /** Sets the new password through a reset link (once); every session ends. Returns the person, for signing in. */
 export async function resetPasswordWithToken(deps: Pick<TeamDeps, "db" | "now">, token: string, newPassword: string): Promise<SessionUser> {
-  const parsed = passwordSchema.safeParse(newPassword);
-  if (!parsed.success) throw new AppError("BAD_REQUEST", parsed.error.issues[0]?.message ?? "Choose another password", { password: parsed.error.issues.map((i) => i.message) });
+  const password = checkedPassword(newPassword);
   if (!isLinkTokenShaped(token)) throw new AppError("NOT_FOUND", RESET_DEAD);
   const now = nowOf(deps);
-  const passwordHash = await hashPassword(parsed.data);
-  return deps.db.$transaction(async (tx) => {
-    const tokenHash = hashLinkToken(token);
+  const tokenHash = hashLinkToken(token);
+  // Nothing costly (no password hash) for a link that does not work.
+  if (!(await deps.db.passwordReset.findFirst({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, select: { id: true } }))) {
+    throw new AppError("NOT_FOUND", RESET_DEAD);
+  }
+  const passwordHash = await hashPassword(password);
+  return transaction(deps.db, async (tx) => {
     const { count } = await tx.passwordReset.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     if (count !== 1) throw new AppError("NOT_FOUND", RESET_DEAD);
     const reset = await tx.passwordReset.findUniqueOrThrow({ where: { tokenHash } });
     const user = await targetOf(tx, reset.userId);
     if (user.status !== "active") throw new AppError("NOT_FOUND", RESET_DEAD);
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
-    await revokeUserSessions(tx, user.id, "password_changed");
+    await revokeUserSessions(tx, user.id, "password_changed", now);
     await recordAudit(tx, { id: user.id, email: user.email }, { action: "user.password_reset_used", targetType: "user", targetId: user.id, targetLabel: user.email });
     return { id: user.id, email: user.email, name: user.name, role: user.role };
   });

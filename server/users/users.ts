@@ -1,7 +1,7 @@
 /** Users: creation, credential checks, and the bootstrap admin of a new install. */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Db, Role, UserStatus } from "../db/client.ts";
+import { transaction, type Db, type Role, type UserStatus } from "../db/client.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
@@ -25,10 +25,12 @@ export async function createUser(
   const email = emailSchema.parse(input.email);
   const password = passwordSchema.parse(input.password);
   const passwordHash = await hashPassword(password);
-  return db.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const existing = await tx.user.findUnique({ where: { email } });
     if (existing) throw new AppError("CONFLICT", `A user with the email ${email} already exists`);
     const user = await tx.user.create({ data: { email, name: input.name ?? null, role: input.role ?? "member", passwordHash } });
+    // An invitation still open for this email would otherwise let someone else join as it.
+    await tx.invitation.updateMany({ where: { email, acceptedAt: null, revokedAt: null }, data: { revokedAt: new Date() } });
     if (audit) await recordAudit(tx, audit, { action: "user.created", targetType: "user", targetId: user.id, targetLabel: email, after: { role: user.role } });
     return { id: user.id, email: user.email, name: user.name, role: user.role };
   });

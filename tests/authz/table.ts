@@ -232,5 +232,6 @@ export const SERVER_ACTIONS: Record<string, string> = {
   "app/signin/actions.ts#ssoSignInAction": "public: starts single sign-on; the portal decides on the way back who may enter",
   "app/signin/actions.ts#signOutAction": "public: ends the caller's own session, if any",
   "app/invite/[token]/actions.ts#acceptInvitationAction": "public: the one-time invitation link is the authorization (single use, expiring)",
+  "app/invite/[token]/actions.ts#joinWithSsoAction": "public: carries the invitation link's token into single sign-on, which still decides",
   "app/reset/[token]/actions.ts#resetPasswordAction": "public: the one-time reset link is the authorization (single use, expiring)",
 };

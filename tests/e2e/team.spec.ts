@@ -122,10 +122,10 @@ test("an admin resets a member's password: a one-time link, every session ends",
 
 test("single sign-on through the team's OpenID Connect provider: allowed domains and invitations enter, others do not", async ({ page, browser }) => {
   test.setTimeout(120_000);
-  /** Signs in through the identity provider's own login page as `login` (its email). */
-  const ssoSignIn = async (p: Page, login: string) => {
-    await p.goto("/signin");
-    await p.getByRole("button", { name: `Sign in with ${OIDC.name}` }).click();
+  /** Signs in through the identity provider's own login page as `login` (its email), from `start`'s button. */
+  const ssoSignIn = async (p: Page, login: string, start = { path: "/signin", button: `Sign in with ${OIDC.name}` }) => {
+    await p.goto(start.path);
+    await p.getByRole("button", { name: start.button }).click();
     await expect(p).toHaveURL(new RegExp(`^${OIDC.issuer}/`));
     await p.locator('input[name="login"]').fill(login);
     await p.locator('input[name="password"]').fill("anything");
@@ -155,18 +155,33 @@ test("single sign-on through the team's OpenID Connect provider: allowed domains
     await stranger.context.close();
   }
 
-  // An invited email from anywhere enters, with the invitation's role.
+  // The provider cannot sign anyone in as an admin account (admins keep their password).
+  const impostor = await fresh();
+  await ssoSignIn(impostor.page, E2E_ADMIN.email);
+  await expect(impostor.page.getByText(`Admins sign in with their password, not with ${OIDC.name}.`)).toBeVisible();
+  await impostor.context.close();
+
+  // An invitation to be an admin is taken through single sign-on from its own link only.
   await signIn(page);
   await page.goto("/admin/members");
   const samEmail = `sam-${Date.now()}@partner.test`;
   await page.getByLabel("Email").fill(samEmail);
   await page.getByLabel("Role").selectOption("admin");
   await page.getByRole("button", { name: "Create invitation" }).click();
-  await expect(page.getByTestId("one-time-link")).toBeVisible();
+  const samLink = await page.getByTestId("one-time-link").getByRole("textbox").inputValue();
   const sam = await fresh();
   await ssoSignIn(sam.page, samEmail);
-  await expect(sam.page.getByRole("heading", { name: "My history" })).toBeVisible();
-  await expect(sam.page.getByRole("link", { name: "Members" })).toBeVisible();
+  await expect(sam.page.getByText("You are invited as an admin: open your invitation link")).toBeVisible();
+  await sam.context.close();
+  const samAgain = await fresh();
+  await samAgain.page.goto(samLink);
+  await samAgain.page.getByRole("button", { name: `Join with ${OIDC.name}` }).click();
+  // A new browser: the provider asks who it is again.
+  await samAgain.page.locator('input[name="login"]').fill(samEmail);
+  await samAgain.page.locator('input[name="password"]').fill("anything");
+  await samAgain.page.getByRole("button", { name: "Sign-in" }).click();
+  await expect(samAgain.page.getByRole("heading", { name: "My history" })).toBeVisible();
+  await expect(samAgain.page.getByRole("link", { name: "Members" })).toBeVisible();
   await page.reload();
   await expect(memberRow(page, samEmail)).toContainText("Admin");
   await expect(memberRow(page, samEmail)).toContainText("Single sign-on");
@@ -183,5 +198,5 @@ test("single sign-on through the team's OpenID Connect provider: allowed domains
   await expect(dora.page).toHaveURL(/\/signin\?error=AccessDenied/);
   await expect(dora.page.getByText("This account is deactivated. Ask an admin of the portal to reactivate it.")).toBeVisible();
   await dora.context.close();
-  await sam.context.close();
+  await samAgain.context.close();
 });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "@/server/api/root.ts";
 import { checkSession, startSession } from "@/server/auth/sessions.ts";
 import { signInWithPassword } from "@/server/auth/sign-in.ts";
-import { completeSsoInvitation, decideSsoSignIn } from "@/server/auth/sso.ts";
+import { completeSsoSignUp, decideSsoSignIn } from "@/server/auth/sso.ts";
 import { DEFAULT_THROTTLE } from "@/server/auth/throttle.ts";
 import { freePort } from "@/server/db/embedded.ts";
 import { AppError } from "@/server/errors.ts";
@@ -199,7 +199,8 @@ describe("the last active admin", () => {
   });
 
   it("holds when two admins demote or deactivate each other at the same moment", async () => {
-    for (const change of ["demote", "deactivate"] as const) {
+    // Repeated: without the lock, one round in several lets both through.
+    for (const change of Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? "demote" : "deactivate") as "demote" | "deactivate")) {
       const db = await createTestDatabase();
       try {
         const a = await createUser(db.db, { email: "a@example.test", password: "a-password", role: "admin" });
@@ -227,9 +228,12 @@ describe("audit rows", () => {
       await setRole(d, root, eve.id, "admin");
       const [row] = await db.db.auditEvent.findMany();
       expect(row).toMatchObject({ action: "user.role_changed", actorId: root.id, actorEmail: "root2@example.test", targetId: eve.id, targetLabel: "eve@example.test", before: { role: "member" }, after: { role: "admin" } });
-      // A refused change writes no row.
-      await setRole(d, root, eve.id, "admin"); // no change: no row either
-      expect(await db.db.auditEvent.count()).toBe(1);
+      // A change that does nothing writes no row; nor does a refused one.
+      await setRole(d, root, eve.id, "admin");
+      await setRole(d, root, eve.id, "member");
+      await expect(setRole(d, root, root.id, "member")).rejects.toMatchObject({ code: "CONFLICT" }); // the last active admin
+      expect((await db.db.auditEvent.findMany({ orderBy: { at: "asc" } })).map((e) => e.after)).toEqual([{ role: "admin" }, { role: "member" }]);
+      await setRole(d, root, eve.id, "admin");
       // When the audit row cannot be written, the change does not happen.
       await db.db.$executeRawUnsafe(`ALTER TABLE "AuditEvent" ADD CONSTRAINT "no_more_rows" CHECK (false) NOT VALID`);
       await expect(setRole(d, root, eve.id, "member")).rejects.toThrow();
@@ -266,20 +270,79 @@ describe("password resets", () => {
 });
 
 describe("single sign-on decides nothing the portal did not allow", () => {
-  const sso = { issuer: "https://idp.example", clientId: "portal", clientSecret: "s", name: "Acme", allowedDomains: ["acme.example"] };
+  const sso = { issuer: "https://idp.example", clientId: "portal", clientSecret: "s", name: "Acme", allowedDomains: ["acme.example"], trustEmails: false };
+  let sub = 0;
+  const decide = (email: string, opts: { emailVerified?: unknown; hd?: unknown; token?: string; providerAccountId?: string; config?: Partial<typeof sso> & { hostedDomain?: string } } = {}) =>
+    decideSsoSignIn(
+      database.db,
+      { ...sso, ...opts.config },
+      { providerAccountId: opts.providerAccountId ?? `sub-${++sub}`, email, emailVerified: "emailVerified" in opts ? opts.emailVerified : true, hd: opts.hd },
+      { invitationToken: opts.token, now: clock },
+    );
+  /** An account as Auth.js's adapter makes it on a first single sign-on, linked to `sub`. */
+  const adapterUser = async (email: string, providerAccountId: string) =>
+    database.db.user.create({ data: { email, accounts: { create: { type: "oidc", provider: "oidc", providerAccountId } } } });
 
-  it("admits an existing account, an invited email, or a verified email of an allowed domain; nobody else", async () => {
-    await inviteMember(deps(), admin, { email: "invited@elsewhere.example", role: "admin" });
-    const decide = (email: string, emailVerified: unknown = true) => decideSsoSignIn(database.db, sso, { email, emailVerified }, clock);
-    expect(await decide("mia@example.test")).toEqual({ ok: true, via: "account" });
-    expect(await decide("invited@elsewhere.example")).toEqual({ ok: true, via: "invitation" });
+  it("admits an existing member, an invited member, or a verified email of an allowed domain; nobody else", async () => {
+    await inviteMember(deps(), admin, { email: "guest@elsewhere.example", role: "member" });
+    expect(await decide("mia@example.test")).toEqual({ ok: true, via: "link" });
+    expect(await decide("guest@elsewhere.example")).toEqual({ ok: true, via: "invitation" });
     expect(await decide("new.hire@acme.example")).toEqual({ ok: true, via: "domain" });
-    expect(await decide("new.hire@acme.example", false)).toEqual({ ok: false, reason: "unverified" });
+    expect(await decide("new.hire@acme.example", { emailVerified: false })).toEqual({ ok: false, reason: "unverified" });
+    expect(await decide("new.hire@acme.example", { emailVerified: undefined })).toEqual({ ok: false, reason: "unverified" });
+    expect(await decide("new.hire@acme.example", { emailVerified: undefined, config: { trustEmails: true } })).toEqual({ ok: true, via: "domain" });
     expect(await decide("stranger@evil.example")).toEqual({ ok: false, reason: "not_invited" });
     expect(await decide("someone@sub.acme.example")).toEqual({ ok: false, reason: "not_invited" });
+    // Google Workspace: a personal Google account with a company address has no matching `hd`.
+    expect(await decide("new.hire@acme.example", { config: { hostedDomain: "acme.example" } })).toEqual({ ok: false, reason: "not_invited" });
+    expect(await decide("new.hire@acme.example", { hd: "acme.example", config: { hostedDomain: "acme.example" } })).toEqual({ ok: true, via: "domain" });
     const gone = await createUser(database.db, { email: "gone@acme.example", password: "gone-password" });
     await deactivateUser(deps(), admin, gone.id);
     expect(await decide("gone@acme.example")).toEqual({ ok: false, reason: "deactivated" });
+  });
+
+  it("never takes over an admin account, or an account linked to another identity, by email", async () => {
+    expect(await decide("root@example.test")).toEqual({ ok: false, reason: "admin_password" });
+    await adapterUser("linked@acme.example", "sub-original");
+    expect(await decide("linked@acme.example", { providerAccountId: "sub-original" })).toEqual({ ok: true, via: "account" });
+    expect(await decide("linked@acme.example", { providerAccountId: "sub-recycled-address" })).toEqual({ ok: false, reason: "linked_elsewhere" });
+  });
+
+  it("a linked identity signs in as its account whatever email it now sends, unless the account is deactivated", async () => {
+    const moved = await adapterUser("moved@acme.example", "sub-moved");
+    expect(await decide("anything@elsewhere.example", { providerAccountId: "sub-moved", emailVerified: false })).toEqual({ ok: true, via: "account" });
+    await deactivateUser(deps(), admin, moved.id);
+    expect(await decide("new.address@acme.example", { providerAccountId: "sub-moved" })).toEqual({ ok: false, reason: "deactivated" });
+  });
+
+  it("an invitation to be an admin is taken through single sign-on only from its own link", async () => {
+    const { link } = await inviteMember(deps(), admin, { email: "boss@elsewhere.example", role: "admin" });
+    expect(await decide("boss@elsewhere.example")).toEqual({ ok: false, reason: "admin_invitation_link" });
+    expect(await decide("boss@elsewhere.example", { token: "y".repeat(43) })).toEqual({ ok: false, reason: "admin_invitation_link" });
+    expect(await decide("boss@elsewhere.example", { token: tokenOf(link) })).toEqual({ ok: true, via: "invitation" });
+    // Another email carrying the link gets nothing from it.
+    expect(await decide("intruder@elsewhere.example", { token: tokenOf(link) })).toEqual({ ok: false, reason: "not_invited" });
+
+    const boss = await adapterUser("boss@elsewhere.example", "sub-boss");
+    await completeSsoSignUp(database.db, { id: boss.id, email: boss.email }, { invitationToken: tokenOf(link), now: clock });
+    expect(await database.db.user.findUniqueOrThrow({ where: { id: boss.id } })).toMatchObject({ role: "admin", status: "active" });
+    const accepted = await database.db.invitation.findFirstOrThrow({ where: { email: boss.email } });
+    expect(accepted).toMatchObject({ acceptedUserId: boss.id });
+    expect(await database.db.auditEvent.count({ where: { action: "invitation.accepted", targetId: accepted.id } })).toBe(1);
+    // Once: completing again changes nothing and audits nothing more.
+    await completeSsoSignUp(database.db, { id: boss.id, email: boss.email }, { invitationToken: tokenOf(link), now: clock });
+    expect(await database.db.auditEvent.count({ where: { action: "invitation.accepted", targetId: accepted.id } })).toBe(1);
+  });
+
+  it("a new member without an invitation joins as a member, audited; other open invitations for the email close", async () => {
+    // An invitation that expired unused is still open; the new account closes it.
+    await database.db.invitation.create({ data: { email: "walk.in@acme.example", role: "admin", tokenHash: "expired-walk-in", expiresAt: new Date(clock.getTime() - 1000) } });
+    expect(await decide("walk.in@acme.example")).toEqual({ ok: true, via: "domain" });
+    const walkIn = await adapterUser("walk.in@acme.example", "sub-walk-in");
+    await completeSsoSignUp(database.db, { id: walkIn.id, email: walkIn.email }, { now: clock });
+    expect(await database.db.user.findUniqueOrThrow({ where: { id: walkIn.id } })).toMatchObject({ role: "member" });
+    expect(await database.db.invitation.count({ where: { email: walkIn.email, acceptedAt: null, revokedAt: null } })).toBe(0);
+    expect(await database.db.auditEvent.count({ where: { action: "user.created", targetId: walkIn.id } })).toBe(1);
   });
 
   it("with password sign-in for admins only, members are sent to single sign-on; admins keep their password", async () => {
@@ -288,16 +351,10 @@ describe("single sign-on decides nothing the portal did not allow", () => {
     expect(await signIn("mia@example.test", "mia-password")).toMatchObject({ ok: false, reason: "sso_only" });
     expect(await signIn("mia@example.test", "wrong-password")).toMatchObject({ ok: false, reason: "wrong_credentials" });
     expect(await signIn("root@example.test", "root-password")).toMatchObject({ ok: true });
-  });
-
-  it("gives an invited person the invitation's role on their first sign-in, once", async () => {
-    const fresh = await database.db.user.create({ data: { email: "invited@elsewhere.example" } }); // as Auth.js's adapter makes it
-    await completeSsoInvitation(database.db, { id: fresh.id, email: fresh.email }, clock);
-    expect(await database.db.user.findUniqueOrThrow({ where: { id: fresh.id } })).toMatchObject({ role: "admin", status: "active" });
-    expect((await invitationForToken(deps(), "x".repeat(43)))).toBeNull();
-    const accepted = await database.db.invitation.findFirstOrThrow({ where: { email: fresh.email } });
-    expect(accepted).toMatchObject({ acceptedUserId: fresh.id });
-    expect(await database.db.auditEvent.count({ where: { action: "invitation.accepted", targetId: accepted.id } })).toBe(1);
+    // Nor can a member invitation be taken with a password then.
+    const { link } = await inviteMember(deps(), admin, { email: "sso-only@example.test", role: "member" });
+    await expect(acceptInvitation({ ...deps(), passwordSignIn: "admins" }, tokenOf(link), { name: "S", password: "some-password" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await database.db.user.count({ where: { email: "sso-only@example.test" } })).toBe(0);
   });
 });
 

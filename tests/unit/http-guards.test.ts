@@ -172,6 +172,16 @@ describe("a client, for counting sign-in failures", () => {
   });
 });
 
+describe("logs", () => {
+  it("never carry a one-time link's token", async () => {
+    const { redactedPath } = await import("@/server/http/web-server.ts");
+    expect(redactedPath("/invite/abcDEF123_-xyz?x=1")).toBe("/invite/…?x=1");
+    expect(redactedPath("/reset/abc")).toBe("/reset/…");
+    expect(redactedPath("/api/uploads/a.png?token=secret&x=1")).toBe("/api/uploads/a.png?token=…&x=1");
+    expect(redactedPath("/tasks/1")).toBe("/tasks/1");
+  });
+});
+
 describe("security headers", () => {
   it("a CSP with the nonce, no framing, no sniffing, no Referer to other sites; HSTS only over https", () => {
     const http = securityHeaders({ nonce: "abc", https: false, mediaOrigins: ["http://127.0.0.1:4010"] });

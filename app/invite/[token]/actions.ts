@@ -1,6 +1,8 @@
 "use server";
+import { cookies } from "next/headers";
 import { getServices } from "@/server/app-services.ts";
 import { signIn } from "@/server/auth/auth.ts";
+import { INVITATION_COOKIE } from "@/server/auth/sso.ts";
 import { AppError, type FieldErrors } from "@/server/errors.ts";
 import { acceptInvitation } from "@/server/team/invitations.ts";
 
@@ -27,4 +29,21 @@ export async function acceptInvitationAction(token: string, _prev: AcceptState, 
   }
   await signIn("credentials", { email, password, redirectTo: "/tasks" });
   return { error: null, fieldErrors: {}, name };
+}
+
+/**
+ * Joins through single sign-on from the invitation's own link: the link's
+ * token rides along in a short-lived cookie, so the sign-in takes this
+ * invitation (an invitation to be an admin is taken only this way).
+ */
+export async function joinWithSsoAction(token: string): Promise<void> {
+  const { config } = getServices();
+  (await cookies()).set(INVITATION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: config.publicBaseUrl.startsWith("https:"),
+    path: "/",
+    maxAge: 600,
+  });
+  await signIn("oidc", { redirectTo: "/tasks" });
 }

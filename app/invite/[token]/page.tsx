@@ -1,8 +1,9 @@
 import { getServices } from "@/server/app-services.ts";
 import { currentUser } from "@/server/auth/current-user.ts";
 import { invitationForToken } from "@/server/team/invitations.ts";
-import { signOutAction, ssoSignInAction } from "../../signin/actions.ts";
+import { signOutAction } from "../../signin/actions.ts";
 import { AcceptForm } from "./accept-form.tsx";
+import { joinWithSsoAction } from "./actions.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -27,20 +28,23 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
           </p>
           <button type="submit">Sign out</button>
         </form>
-      ) : config.sso && config.passwordSignIn === "admins" && invitation.role === "member" ? (
-        <form action={ssoSignInAction} className="card form">
-          <p>
-            You are invited as {invitation.email}. Members of this portal sign in with {config.sso.name}: use that account to join.
-          </p>
-          <input type="hidden" name="next" value="/tasks" />
-          <button type="submit">Sign in with {config.sso.name}</button>
-        </form>
       ) : (
         <>
           <p className="muted">
-            You are invited as {invitation.role === "admin" ? "an admin" : "a member"}. Choose your name and a password.
+            You are invited as {invitation.role === "admin" ? "an admin" : "a member"} ({invitation.email}).
           </p>
-          <AcceptForm token={token} email={invitation.email} />
+          {config.sso && (
+            <form action={joinWithSsoAction.bind(null, token)} className="card form">
+              <p>Join with your {config.sso.name} account for {invitation.email}.</p>
+              <button type="submit">Join with {config.sso.name}</button>
+            </form>
+          )}
+          {!(config.sso && config.passwordSignIn === "admins" && invitation.role === "member") && (
+            <>
+              <p className="muted">{config.sso ? "Or choose" : "Choose"} your name and a password.</p>
+              <AcceptForm token={token} email={invitation.email} />
+            </>
+          )}
         </>
       )}
     </main>

@@ -63,7 +63,7 @@ function methodLabel(methods: string[]): string {
   return methods.map((m) => (m === "sso" ? "Single sign-on" : "Password")).join(", ");
 }
 
-export function MembersAdmin({ currency, viewerId }: { currency: string; viewerId: string }) {
+export function MembersAdmin({ currency, viewerId, monthStartDay }: { currency: string; viewerId: string; monthStartDay: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const members = useQuery(trpc.team.members.queryOptions());
@@ -126,7 +126,7 @@ export function MembersAdmin({ currency, viewerId }: { currency: string; viewerI
                   <td data-label="Sign-in">{methodLabel(m.signInMethods)}</td>
                   <td data-label="Last sign-in">{when(m.lastSignInAt)}</td>
                   <td data-label="Tasks this month">
-                    <Link href={`/admin/tasks?user=${encodeURIComponent(m.id)}`}>{m.tasksThisMonth}</Link>
+                    <Link href={`/admin/tasks?user=${encodeURIComponent(m.id)}&from=${monthStartDay}`}>{m.tasksThisMonth}</Link>
                   </td>
                   <td data-label="Spend this month">{money(m.spendThisMonth, currency)}</td>
                   <td data-label="Actions" className="actions">

@@ -1,5 +1,6 @@
 import { getServices } from "@/server/app-services.ts";
 import { requireAdmin } from "../../guards.ts";
+import { monthStart } from "@/server/team/members.ts";
 import { MembersAdmin } from "./members-admin.tsx";
 
 export const dynamic = "force-dynamic";
@@ -14,7 +15,7 @@ export default async function MembersPage() {
         Everyone in the team, and the invitations still open. Tasks and spend count what was submitted this month (UTC).
         {config.team.mail ? " Invitation and reset links are also emailed." : " Links are shown here to pass on (no mail server is configured)."}
       </p>
-      <MembersAdmin currency={config.prices.currency} viewerId={viewer.id} />
+      <MembersAdmin currency={config.prices.currency} viewerId={viewer.id} monthStartDay={monthStart(new Date()).toISOString().slice(0, 10)} />
     </>
   );
 }
