@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { ThrottlePolicy } from "./auth/throttle.ts";
 import { DomainError } from "./errors.ts";
 import { parseTrustedProxies } from "./http/client-address.ts";
+import { isTimeZone } from "./usage/periods.ts";
 import { isLoopbackHostname } from "./security/address.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -84,6 +85,8 @@ export const configSchema = z.object({
   OIDC_HOSTED_DOMAIN: z.preprocess(emptyAsUndefined, z.string().max(253).optional()),
   /** "everyone" (default) or "admins": with single sign-on, members sign in only through it. */
   PASSWORD_SIGNIN: z.preprocess(emptyAsUndefined, z.enum(["everyone", "admins"]).default("everyone")),
+  /** Days and months of usage and budgets; admins can change it on the usage page. */
+  REPORTING_TIME_ZONE: z.preprocess(emptyAsUndefined, z.string().default("UTC").refine((z) => isTimeZone(z), "not a time zone this runtime knows (e.g. Europe/Paris)")),
   PRICE_720P_PER_SECOND: money(0.086),
   PRICE_1080P_PER_SECOND: money(0.144),
   PRICE_CURRENCY: z.preprocess(emptyAsUndefined, z.string().length(3).default("USD")),
@@ -151,6 +154,8 @@ export interface Config {
   /** Who may sign in with a password: with SSO on, "admins" sends members through SSO. */
   passwordSignIn: "everyone" | "admins";
   prices: { currency: string; perSecond: { "720p": number; "1080p": number } };
+  /** The reporting time zone's default (REPORTING_TIME_ZONE); admins may set another. */
+  defaultTimeZone: string;
   worker: {
     runInStart: boolean;
     tickMs: number;
@@ -219,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     passwordSignIn: c.OIDC_ISSUER ? c.PASSWORD_SIGNIN : "everyone",
     prices: { currency: c.PRICE_CURRENCY, perSecond: { "720p": c.PRICE_720P_PER_SECOND, "1080p": c.PRICE_1080P_PER_SECOND } },
+    defaultTimeZone: c.REPORTING_TIME_ZONE,
     worker: {
       runInStart: c.RUN_WORKER === "1",
       tickMs: c.RECONCILE_TICK_MS,

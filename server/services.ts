@@ -4,6 +4,7 @@
  * app (server/app-services.ts, on first use, never at build time), the worker
  * and the tests build their services the same way.
  */
+import { budgetNotifier } from "./budgets/notify.ts";
 import { callbackUrlFor } from "./callbacks/token.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { httpMediaOrigins, type RuntimeConfig } from "./config.ts";
@@ -55,6 +56,8 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       db,
       provider,
       prices: config.prices,
+      defaultTimeZone: config.defaultTimeZone,
+      notifyBudget: budgetNotifier({ db, mailer, currency: config.prices.currency }),
       fetchMedia,
       callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
     },

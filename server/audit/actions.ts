@@ -10,5 +10,7 @@ export const AUDIT_ACTIONS = [
   "user.reactivated",
   "user.password_reset_created",
   "user.password_reset_used",
+  "budget.changed",
+  "settings.changed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

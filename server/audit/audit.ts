@@ -18,7 +18,7 @@ export interface Actor {
 
 export interface AuditEntry {
   action: AuditAction;
-  targetType: "user" | "invitation";
+  targetType: "user" | "invitation" | "budget" | "setting";
   targetId: string | null;
   /** The target as people know it (an email). */
   targetLabel: string | null;

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
-import type { Db, Task, TaskStatus } from "../db/client.ts";
+import { reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
+import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
+import { reportingTimeZone } from "../settings/settings.ts";
 import { olderThan, pageOf } from "../db/keyset.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
@@ -19,6 +21,10 @@ export interface TaskDeps {
   /** The callback URL to give the provider for a task, or undefined when it could not reach us. */
   callbackUrlFor: (taskId: string) => string | undefined;
   prices: PriceTable;
+  /** The reporting time zone when no admin set one (budget months are counted in it). */
+  defaultTimeZone: string;
+  /** Told after a submit crossed a budget threshold (80 %, 100 %), once each per month: mails people. */
+  notifyBudget?: (alerts: BudgetAlert[]) => Promise<void>;
   /** Fetches media once to check it before any money is spent (server/media/). */
   fetchMedia: MediaFetcher;
   /**
@@ -53,9 +59,21 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   const id = randomUUID();
   const body = toProviderBody(input, deps.callbackUrlFor(id));
   const pricePerSecond = deps.prices.perSecond[input.quality];
+  const estimate = costAt(pricePerSecond, input.duration);
   let task: Task;
+  let alerts: BudgetAlert[] = [];
   try {
-    task = await deps.db.task.create({
+    // The estimate is held against the budgets in the transaction that stores the task.
+    task = await transaction(deps.db, async (tx) => {
+      const reserved = await reserveBudget(tx, {
+        userId: user.id,
+        estimate,
+        timeZone: await reportingTimeZone(tx, deps.defaultTimeZone),
+        currency: deps.prices.currency,
+        now: new Date(),
+      });
+      alerts = reserved.alerts;
+      return tx.task.create({
       data: {
         id,
         userId: user.id,
@@ -68,9 +86,12 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         inputClipSeconds: media.facts.inputClipSeconds ?? null,
         pricePerSecond,
         currency: deps.prices.currency,
-        estimatedCost: costAt(pricePerSecond, input.duration),
+        estimatedCost: estimate,
+        reservedCost: estimate,
+        budgetMonth: reserved.month,
         status: "submitting",
       },
+    });
     });
   } catch (err) {
     // A concurrent request with the same key won the insert: answer with its task.
@@ -80,6 +101,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
     }
     throw err;
   }
+  if (alerts.length > 0) void deps.notifyBudget?.(alerts).catch((err: unknown) => console.warn(`[budgets] notice failed: ${(err as Error).message}`));
   return submitTask(deps, task);
 }
 
@@ -191,7 +213,8 @@ interface FinalState {
  */
 async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolean> {
   const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
-  return db.$transaction(async (tx) => {
+  const cost = costAt(Number(task.pricePerSecond), billedSeconds);
+  return transaction(db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id: task.id, status: NOT_ENDED },
       data: {
@@ -201,12 +224,16 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
         errorCode: final.errorCode,
         errorMessage: final.errorMessage,
         billedSeconds,
+        cost,
+        reservedCost: 0,
         completedAt: new Date(),
         nextPollAt: null,
         archiveStatus: final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none",
       },
     });
     if (count !== 1) return false;
+    // The budget hold is settled to the billed cost (released for 0), once: only this caller got here.
+    await settleBudget(tx, task, cost);
     await tx.billingRecord.create({
       data: {
         taskId: task.id,
@@ -215,7 +242,7 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
         quality: task.quality,
         pricePerSecond: task.pricePerSecond,
         currency: task.currency,
-        cost: costAt(Number(task.pricePerSecond), billedSeconds),
+        cost,
         usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
       },
     });

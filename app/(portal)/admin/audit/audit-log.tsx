@@ -17,6 +17,8 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   "user.reactivated": "Reactivated",
   "user.password_reset_created": "Password reset link made",
   "user.password_reset_used": "Password reset by link",
+  "budget.changed": "Budget changed",
+  "settings.changed": "Setting changed",
 };
 
 /** before → after, as "role: member → admin" lines. */

@@ -1,0 +1,235 @@
+/**
+ * Monthly budgets in money: one per person (their own, or the default for
+ * people without one) and one for the whole team, for calendar months of the
+ * reporting time zone.
+ *
+ * How they hold (docs/decisions/0012-usage-and-budgets.md): every submit
+ * reserves the task's estimate in the same transaction that stores the task,
+ * with one conditional UPDATE per ledger row ("reserve if reserved + spent +
+ * estimate fits the limit"). The row stays locked until that transaction
+ * ends, so concurrent submits queue on it and each sees the others' holds:
+ * spending can never pass a budget. When the task ends (once: tasks.ts's
+ * conditional final update), the reservation is settled to the billed cost,
+ * or released for a failure or a refusal (0 billed). Ledger rows are always
+ * kept (for the person and the team), so a budget set in the middle of a
+ * month starts from what was already spent.
+ */
+import type { Db, Tx } from "../db/client.ts";
+import { transaction } from "../db/client.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
+import { AppError } from "../errors.ts";
+import { monthBounds, monthOf } from "../usage/periods.ts";
+
+export const TEAM_KEY = "team";
+export const DEFAULT_KEY = "default";
+export const userKey = (userId: string) => `user:${userId}`;
+
+/** The thresholds a notice is given at, once each per budget and month. */
+export const THRESHOLDS = [0.8, 1] as const;
+
+export interface BudgetAlert {
+  scope: "personal" | "team";
+  userId: string | null;
+  month: string;
+  threshold: (typeof THRESHOLDS)[number];
+  limit: number;
+  used: number;
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+interface Limits {
+  /** The person's limit: their own, else the default; null when neither is set. */
+  personal: { limit: number; source: "own" | "default" } | null;
+  team: number | null;
+}
+
+async function limitsOf(db: Pick<Db, "budget">, userId: string): Promise<Limits> {
+  const rows = await db.budget.findMany({ where: { key: { in: [TEAM_KEY, DEFAULT_KEY, userKey(userId)] } } });
+  const limit = (key: string) => {
+    const row = rows.find((r) => r.key === key);
+    return row ? Number(row.monthlyLimit) : null;
+  };
+  const own = limit(userKey(userId));
+  const fallback = limit(DEFAULT_KEY);
+  return {
+    personal: own !== null ? { limit: own, source: "own" } : fallback !== null ? { limit: fallback, source: "default" } : null,
+    team: limit(TEAM_KEY),
+  };
+}
+
+/** Sends people to what they can do: what remains, what this would cost, when it renews. */
+function overBudget(scope: "personal" | "team", limit: number, used: number, estimate: number, month: string, tz: string, currency: string): AppError {
+  const left = Math.max(0, round6(limit - used));
+  const renews = new Date(monthBounds(month, tz).to).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: tz });
+  const whose = scope === "personal" ? "your monthly budget" : "the team's monthly budget";
+  const message =
+    `This video is estimated at ${estimate.toFixed(2)} ${currency}, but ${whose} has ${left.toFixed(2)} ${currency} left ` +
+    `(of ${limit.toFixed(2)} ${currency}). It renews on ${renews}. Choose a shorter or 720p video, or ask an admin.`;
+  return new AppError("PAYMENT_REQUIRED", message, { _form: [message] });
+}
+
+/** Marks the thresholds a ledger row has just crossed (each once per month); returns them. */
+async function crossedThresholds(tx: Tx, key: string, month: string, limit: number, used: number, now: Date): Promise<number[]> {
+  const crossed: number[] = [];
+  for (const threshold of THRESHOLDS) {
+    if (used < threshold * limit) continue;
+    const column = threshold === 1 ? "alerted100At" : "alerted80At";
+    const { count } = await tx.budgetLedger.updateMany({ where: { key, month, [column]: null }, data: { [column]: now } });
+    if (count === 1) crossed.push(threshold);
+  }
+  return crossed;
+}
+
+/**
+ * Holds `estimate` against the person's and the team's budgets of `now`'s
+ * month, inside the transaction that stores the task; throws
+ * PAYMENT_REQUIRED (naming what remains and when it renews) when it does not
+ * fit. Returns the budget month and the thresholds crossed.
+ */
+export async function reserveBudget(
+  tx: Tx,
+  input: { userId: string; estimate: number; timeZone: string; currency: string; now: Date },
+): Promise<{ month: string; alerts: BudgetAlert[] }> {
+  const month = monthOf(input.now, input.timeZone);
+  const limits = await limitsOf(tx, input.userId);
+  const alerts: BudgetAlert[] = [];
+  // Always the same order (team, then the person), so concurrent submits never deadlock.
+  const ledgers = [
+    { key: TEAM_KEY, scope: "team" as const, limit: limits.team },
+    { key: userKey(input.userId), scope: "personal" as const, limit: limits.personal?.limit ?? null },
+  ];
+  for (const { key, scope, limit } of ledgers) {
+    await tx.$executeRaw`INSERT INTO "BudgetLedger" ("key", "month") VALUES (${key}, ${month}) ON CONFLICT DO NOTHING`;
+    const [row] = await tx.$queryRaw<Array<{ reserved: string; spent: string }>>`
+      UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
+      WHERE "key" = ${key} AND "month" = ${month}
+        AND (${limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${limit}::numeric)
+      RETURNING "reserved"::text, "spent"::text`;
+    if (!row) {
+      const current = await tx.budgetLedger.findUniqueOrThrow({ where: { key_month: { key, month } } });
+      throw overBudget(scope, limit ?? 0, Number(current.reserved) + Number(current.spent), input.estimate, month, input.timeZone, input.currency);
+    }
+    if (limit !== null) {
+      const used = round6(Number(row.reserved) + Number(row.spent));
+      for (const threshold of await crossedThresholds(tx, key, month, limit, used, input.now)) {
+        alerts.push({ scope, userId: scope === "personal" ? input.userId : null, month, threshold: threshold as BudgetAlert["threshold"], limit, used });
+      }
+    }
+  }
+  return { month, alerts };
+}
+
+/**
+ * Settles a task's reservation when it ends (inside its final transaction):
+ * the hold is released and the billed cost added to what was spent.
+ */
+export async function settleBudget(tx: Tx, task: { userId: string; budgetMonth: string | null; reservedCost: unknown }, cost: number): Promise<void> {
+  if (!task.budgetMonth) return; // a task from before budgets
+  const held = Number(task.reservedCost ?? 0);
+  for (const key of [TEAM_KEY, userKey(task.userId)]) {
+    await tx.$executeRaw`
+      UPDATE "BudgetLedger" SET "reserved" = GREATEST("reserved" - ${held}, 0), "spent" = "spent" + ${cost}
+      WHERE "key" = ${key} AND "month" = ${task.budgetMonth}`;
+  }
+}
+
+export interface BudgetUse {
+  limit: number | null;
+  spent: number;
+  reserved: number;
+  /** What is left to reserve; null without a limit. */
+  remaining: number | null;
+  /** (spent + reserved) / limit; null without a limit. */
+  used: number | null;
+}
+
+function useOf(limit: number | null, ledger: { spent: unknown; reserved: unknown } | null): BudgetUse {
+  const spent = Number(ledger?.spent ?? 0);
+  const reserved = Number(ledger?.reserved ?? 0);
+  return {
+    limit,
+    spent,
+    reserved,
+    remaining: limit === null ? null : Math.max(0, round6(limit - spent - reserved)),
+    used: limit === null || limit === 0 ? (limit === 0 ? 1 : null) : round6((spent + reserved) / limit),
+  };
+}
+
+export interface BudgetStatus {
+  month: string;
+  /** The first day of the next month (YYYY-MM-DD in the reporting time zone). */
+  renewsOn: string;
+  personal: BudgetUse & { source: "own" | "default" | null };
+  team: BudgetUse;
+}
+
+/** A person's budget for the month of `now`: for the form, and the top of their history. */
+export async function budgetStatus(db: Db, userId: string, timeZone: string, now = new Date()): Promise<BudgetStatus> {
+  const month = monthOf(now, timeZone);
+  const [limits, ledgers] = await Promise.all([
+    limitsOf(db, userId),
+    db.budgetLedger.findMany({ where: { month, key: { in: [TEAM_KEY, userKey(userId)] } } }),
+  ]);
+  const renews = monthBounds(month, timeZone).to;
+  return {
+    month,
+    renewsOn: monthOf(renews, timeZone) + "-01",
+    personal: { ...useOf(limits.personal?.limit ?? null, ledgers.find((l) => l.key === userKey(userId)) ?? null), source: limits.personal?.source ?? null },
+    team: useOf(limits.team, ledgers.find((l) => l.key === TEAM_KEY) ?? null),
+  };
+}
+
+/** Every budget set, and each person's use in `month` (the usage page). */
+export async function budgetOverview(db: Db, month: string): Promise<{ team: BudgetUse; defaultLimit: number | null; people: Map<string, BudgetUse & { source: "own" | "default" | null }> }> {
+  const [budgets, ledgers] = await Promise.all([db.budget.findMany(), db.budgetLedger.findMany({ where: { month } })]);
+  const limitOf = (key: string) => {
+    const row = budgets.find((b) => b.key === key);
+    return row ? Number(row.monthlyLimit) : null;
+  };
+  const defaultLimit = limitOf(DEFAULT_KEY);
+  const people = new Map<string, BudgetUse & { source: "own" | "default" | null }>();
+  const userIds = new Set([...budgets.filter((b) => b.userId).map((b) => b.userId as string), ...ledgers.filter((l) => l.key.startsWith("user:")).map((l) => l.key.slice(5))]);
+  for (const id of userIds) {
+    const own = limitOf(userKey(id));
+    const limit = own ?? defaultLimit;
+    people.set(id, { ...useOf(limit, ledgers.find((l) => l.key === userKey(id)) ?? null), source: own !== null ? "own" : defaultLimit !== null ? "default" : null });
+  }
+  return { team: useOf(limitOf(TEAM_KEY), ledgers.find((l) => l.key === TEAM_KEY) ?? null), defaultLimit, people };
+}
+
+/** Sets (or with null removes) the team's, the default or one person's monthly budget; audited. */
+export async function setBudget(db: Db, actor: Actor, input: { scope: "team" | "default" | "user"; userId?: string; monthlyLimit: number | null }): Promise<void> {
+  if (input.scope === "user" && !input.userId) throw new AppError("BAD_REQUEST", "Choose whose budget to set.");
+  if (input.monthlyLimit !== null && (!Number.isFinite(input.monthlyLimit) || input.monthlyLimit < 0 || input.monthlyLimit > 1e8)) {
+    throw new AppError("BAD_REQUEST", "A budget is an amount from 0 up.", { monthlyLimit: ["Enter an amount from 0 up."] });
+  }
+  const key = input.scope === "user" ? userKey(input.userId as string) : input.scope === "team" ? TEAM_KEY : DEFAULT_KEY;
+  await transaction(db, async (tx) => {
+    let label = input.scope === "team" ? "Team budget" : input.scope === "default" ? "Default budget" : "";
+    if (input.scope === "user") {
+      const user = await tx.user.findUnique({ where: { id: input.userId }, select: { email: true } });
+      if (!user) throw new AppError("NOT_FOUND", "No such person in the team.");
+      label = user.email;
+    }
+    const before = await tx.budget.findUnique({ where: { key } });
+    const beforeLimit = before ? Number(before.monthlyLimit) : null;
+    if (beforeLimit === input.monthlyLimit) return;
+    if (input.monthlyLimit === null) await tx.budget.delete({ where: { key } });
+    else {
+      await tx.budget.upsert({
+        where: { key },
+        create: { key, userId: input.scope === "user" ? (input.userId as string) : null, monthlyLimit: input.monthlyLimit, updatedById: actor.id },
+        update: { monthlyLimit: input.monthlyLimit, updatedById: actor.id },
+      });
+    }
+    await recordAudit(tx, actor, {
+      action: "budget.changed",
+      targetType: "budget",
+      targetId: input.scope === "user" ? (input.userId as string) : key,
+      targetLabel: label,
+      before: { monthlyLimit: beforeLimit },
+      after: { monthlyLimit: input.monthlyLimit },
+    });
+  });
+}

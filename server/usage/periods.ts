@@ -1,0 +1,137 @@
+/**
+ * Reporting periods in the team's reporting time zone: this month, last
+ * month, a day, a week (Monday to Sunday), any range of days. Each resolves
+ * to the instants [from, to) that tasks are counted in (a task counts in the
+ * period in which it was submitted), and a previous period of the same
+ * length to compare with. Pure, so the pages and the tests share it.
+ */
+import { TZDate } from "@date-fns/tz";
+
+export type PeriodSpec =
+  | { kind: "this-month" }
+  | { kind: "last-month" }
+  | { kind: "month"; month: string } // YYYY-MM
+  | { kind: "day"; day: string } // YYYY-MM-DD
+  | { kind: "week"; day: string } // any day of the week
+  | { kind: "range"; from: string; to: string }; // days, inclusive
+
+export interface Period {
+  from: Date;
+  to: Date;
+  timeZone: string;
+  /** What the page says it is, e.g. "November 2026" or "3 Nov 2026 to 9 Nov 2026". */
+  label: string;
+  /** The days it covers, as YYYY-MM-DD in the time zone (the chart's x axis). */
+  days: string[];
+  /** The budget month its figures belong to, when it lies within one month. */
+  month: string | null;
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH = /^(\d{4})-(\d{2})$/;
+const MAX_DAYS = 400;
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Midnight at the start of a calendar day in `tz`, as an instant. */
+function startOfDay(y: number, m: number, d: number, tz: string): Date {
+  return new Date(new TZDate(y, m - 1, d, tz).getTime());
+}
+
+function parseDay(day: string): [number, number, number] {
+  const match = DAY.exec(day);
+  if (!match) throw new RangeError(`not a day: ${day}`);
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const check = new Date(Date.UTC(y, m - 1, d));
+  if (check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) throw new RangeError(`not a day: ${day}`);
+  return [y, m, d];
+}
+
+/** YYYY-MM-DD of an instant in `tz`. */
+export function dayOf(instant: Date, tz: string): string {
+  const t = new TZDate(instant.getTime(), tz);
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, "0")}-${String(t.getDate()).padStart(2, "0")}`;
+}
+
+/** YYYY-MM (the budget month) of an instant in `tz`. */
+export function monthOf(instant: Date, tz: string): string {
+  return dayOf(instant, tz).slice(0, 7);
+}
+
+/** The first instant of a YYYY-MM month in `tz`, and of the month after it. */
+export function monthBounds(month: string, tz: string): { from: Date; to: Date } {
+  const match = MONTH.exec(month);
+  if (!match) throw new RangeError(`not a month: ${month}`);
+  const [y, m] = [Number(match[1]), Number(match[2])];
+  if (m < 1 || m > 12) throw new RangeError(`not a month: ${month}`);
+  return { from: startOfDay(y, m, 1, tz), to: m === 12 ? startOfDay(y + 1, 1, 1, tz) : startOfDay(y, m + 1, 1, tz) };
+}
+
+function addDays(day: string, n: number): string {
+  const [y, m, d] = parseDay(day);
+  const t = new Date(Date.UTC(y, m - 1, d + n));
+  return t.toISOString().slice(0, 10);
+}
+
+function daysBetween(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let d = first; d <= last && out.length <= MAX_DAYS; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+const fmtDay = (day: string) => {
+  const [y, m, d] = parseDay(day);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+};
+const fmtMonth = (month: string) => new Date(`${month}-01T00:00:00Z`).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+
+/** The period of days [first, last] (inclusive) in `tz`. */
+function daysPeriod(first: string, last: string, tz: string, label: string): Period {
+  if (last < first) throw new RangeError("the period ends before it starts");
+  const days = daysBetween(first, last);
+  if (days.length > MAX_DAYS) throw new RangeError(`a period is at most ${MAX_DAYS} days`);
+  const [y1, m1, d1] = parseDay(first);
+  const [y2, m2, d2] = parseDay(addDays(last, 1));
+  const month = first.slice(0, 7) === last.slice(0, 7) ? first.slice(0, 7) : null;
+  return { from: startOfDay(y1, m1, d1, tz), to: startOfDay(y2, m2, d2, tz), timeZone: tz, label, days, month };
+}
+
+export function resolvePeriod(spec: PeriodSpec, tz: string, now: Date = new Date()): Period {
+  switch (spec.kind) {
+    case "this-month":
+      return resolvePeriod({ kind: "month", month: monthOf(now, tz) }, tz, now);
+    case "last-month": {
+      const { from } = monthBounds(monthOf(now, tz), tz);
+      return resolvePeriod({ kind: "month", month: monthOf(new Date(from.getTime() - 1), tz) }, tz, now);
+    }
+    case "month": {
+      const { to } = monthBounds(spec.month, tz);
+      const last = dayOf(new Date(to.getTime() - 1), tz);
+      return daysPeriod(`${spec.month}-01`, last, tz, fmtMonth(spec.month));
+    }
+    case "day":
+      return daysPeriod(spec.day, spec.day, tz, fmtDay(spec.day));
+    case "week": {
+      const [y, m, d] = parseDay(spec.day);
+      const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7; // Monday = 0
+      const monday = addDays(spec.day, -weekday);
+      return daysPeriod(monday, addDays(monday, 6), tz, `Week of ${fmtDay(monday)}`);
+    }
+    case "range":
+      return daysPeriod(spec.from, spec.to, tz, `${fmtDay(spec.from)} to ${fmtDay(spec.to)}`);
+  }
+}
+
+/** The period of the same length just before `period` (to compare with). */
+export function previousPeriod(period: Pick<Period, "from" | "to">): { from: Date; to: Date } {
+  const length = period.to.getTime() - period.from.getTime();
+  return { from: new Date(period.from.getTime() - length), to: period.from };
+}
