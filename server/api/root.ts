@@ -1,6 +1,7 @@
 import { accountRouter } from "./routers/account.ts";
 import { adminRouter } from "./routers/admin.ts";
 import { teamRouter } from "./routers/team.ts";
+import { usageRouter } from "./routers/usage.ts";
 import { tasksRouter } from "./routers/tasks.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
@@ -9,6 +10,7 @@ export const appRouter = createTRPCRouter({
   account: accountRouter,
   team: teamRouter,
   admin: adminRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,6 +6,7 @@
  * length to compare with. Pure, so the pages and the tests share it.
  */
 import { TZDate } from "@date-fns/tz";
+import { z } from "zod";
 
 export type PeriodSpec =
   | { kind: "this-month" }
@@ -135,3 +136,14 @@ export function previousPeriod(period: Pick<Period, "from" | "to">): { from: Dat
   const length = period.to.getTime() - period.from.getTime();
   return { from: new Date(period.from.getTime() - length), to: period.from };
 }
+
+/** A period as the pages send it (shared by the tRPC inputs and the CSV routes). */
+const dayString = z.string().regex(DAY, "a day is YYYY-MM-DD");
+export const periodSpecSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("this-month") }),
+  z.object({ kind: z.literal("last-month") }),
+  z.object({ kind: z.literal("month"), month: z.string().regex(MONTH, "a month is YYYY-MM") }),
+  z.object({ kind: z.literal("day"), day: dayString }),
+  z.object({ kind: z.literal("week"), day: dayString }),
+  z.object({ kind: z.literal("range"), from: dayString, to: dayString }),
+]);

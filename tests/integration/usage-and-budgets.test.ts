@@ -1,0 +1,271 @@
+/**
+ * Usage figures and budgets against a real PostgreSQL and the simulator:
+ * totals equal the per-task sums for random data, periods and time zones
+ * (property-style, seeded); budgets hold under 20 concurrent submits, from
+ * one person and from several against the team's; a failed or refused task
+ * releases its reservation exactly once; the CSV exports parse back (with a
+ * CSV library) to the page's totals; members are refused the exports.
+ */
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { budgetStatus, setBudget, TEAM_KEY, userKey } from "@/server/budgets/budgets.ts";
+import type { Role } from "@/server/db/client.ts";
+import { AppError } from "@/server/errors.ts";
+import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
+import { reportingTimeZone, setReportingTimeZone } from "@/server/settings/settings.ts";
+import { applyProviderTask, createTask, failTask } from "@/server/tasks/tasks.ts";
+import { dayOf, monthOf, resolvePeriod, type PeriodSpec } from "@/server/usage/periods.ts";
+import { peopleCsvRoute, tasksCsvRoute } from "@/server/usage/export.ts";
+import { teamUsage } from "@/server/usage/service.ts";
+import { usageByPerson, usageSeries, usageTotals } from "@/server/usage/usage.ts";
+import { createUser, type SessionUser } from "@/server/users/users.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { serveFetch } from "../helpers/http.ts";
+import { startTestPortal, type TestPortal } from "../helpers/services.ts";
+
+const input = (prompt: string, duration = 5) => createGenerationInputSchema().parse({ prompt, image_start: "https://example.com/first.png", duration });
+
+/** A small deterministic PRNG (mulberry32): the same "random" data on every run. */
+function prng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("usage totals are the sums of their tasks (random data, periods and time zones)", () => {
+  let db: TestDatabase;
+  const tasks: Array<{ userId: string; createdAt: Date; cost: number | null; seconds: number | null; status: string; quality: string; mode: string }> = [];
+  const ZONES = ["UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const random = prng(20261126);
+    const users = await Promise.all(["a", "b", "c", "d"].map((n) => db.db.user.create({ data: { email: `${n}@usage.test` } })));
+    const start = Date.UTC(2026, 8, 25); // late September to early December: month and DST edges
+    const data = Array.from({ length: 600 }, (_, i) => {
+      const status = (["completed", "completed", "completed", "failed", "processing"] as const)[Math.floor(random() * 5)]!;
+      const quality = random() < 0.7 ? "720p" : "1080p";
+      const mode = (["first_frame", "first_last_frame", "video_continuation"] as const)[Math.floor(random() * 3)]!;
+      const seconds = status === "completed" ? 2 + Math.floor(random() * 14) : status === "failed" ? 0 : null;
+      const price = quality === "720p" ? 0.086 : 0.144;
+      const cost = seconds === null ? null : Math.round(price * seconds * 1e6) / 1e6;
+      // Some tasks right at midnight UTC and at local month starts.
+      const offset = i % 50 === 0 ? Math.floor(random() * 70) * 86_400_000 : Math.floor(random() * 70 * 86_400_000);
+      const row = { userId: users[Math.floor(random() * users.length)]!.id, createdAt: new Date(start + offset), cost, seconds, status, quality, mode };
+      tasks.push(row);
+      return {
+        userId: row.userId,
+        mode,
+        prompt: `t${i}`,
+        request: {},
+        durationSeconds: seconds ?? 5,
+        quality,
+        status,
+        billedSeconds: seconds,
+        cost,
+        pricePerSecond: price,
+        createdAt: row.createdAt,
+        ...(status === "failed" && i % 7 === 0 && { errorCode: "submission_unknown" }),
+      };
+    });
+    await db.db.task.createMany({ data: data as never });
+  });
+  afterAll(() => db?.drop());
+
+  const specs = (random: () => number): PeriodSpec[] => {
+    const day = () => new Date(Date.UTC(2026, 8, 25) + Math.floor(random() * 70) * 86_400_000).toISOString().slice(0, 10);
+    const a = day();
+    const b = day();
+    return [
+      { kind: "month", month: "2026-10" },
+      { kind: "month", month: "2026-11" },
+      { kind: "day", day: a },
+      { kind: "week", day: b },
+      { kind: "range", from: a < b ? a : b, to: a < b ? b : a },
+    ];
+  };
+
+  it("for 60 random period and zone pairs: totals, people, days and the per-task sum agree to the micro-unit", async () => {
+    const random = prng(7);
+    let checked = 0;
+    for (let round = 0; round < 12; round++) {
+      const tz = ZONES[Math.floor(random() * ZONES.length)]!;
+      for (const spec of specs(random)) {
+        const period = resolvePeriod(spec, tz, new Date("2026-11-15T12:00:00Z"));
+        const inside = tasks.filter((t) => t.createdAt >= period.from && t.createdAt < period.to);
+        const expectedCost = inside.reduce((s, t) => s + Math.round((t.cost ?? 0) * 1e6), 0) / 1e6;
+        const totals = await usageTotals(db.db, { from: period.from, to: period.to });
+        const label = `${tz} ${JSON.stringify(spec)}`;
+        expect(totals.tasks, label).toBe(inside.length);
+        expect(totals.cost.toFixed(6), label).toBe(expectedCost.toFixed(6));
+        expect(totals.billedSeconds, label).toBe(inside.reduce((s, t) => s + (t.seconds ?? 0), 0));
+        expect(totals.completed + totals.failed + totals.running, label).toBe(inside.length);
+        // The per-person table adds up to the totals.
+        const people = await usageByPerson(db.db, { from: period.from, to: period.to });
+        expect(people.reduce((s, p) => s + Math.round(p.cost * 1e6), 0) / 1e6, label).toBe(expectedCost);
+        // Each task lands on its own local day.
+        const series = await usageSeries(db.db, { from: period.from, to: period.to, timeZone: tz, groupBy: "mode" });
+        const byDay = new Map<string, number>();
+        for (const t of inside) byDay.set(dayOf(t.createdAt, tz), Math.round(((byDay.get(dayOf(t.createdAt, tz)) ?? 0) + (t.cost ?? 0)) * 1e6) / 1e6);
+        const seriesByDay = new Map<string, number>();
+        for (const p of series) seriesByDay.set(p.day, Math.round(((seriesByDay.get(p.day) ?? 0) + p.cost) * 1e6) / 1e6);
+        for (const [day, cost] of byDay) expect(seriesByDay.get(day) ?? 0, `${label} ${day}`).toBe(cost);
+        for (const day of seriesByDay.keys()) expect(period.days, `${label} ${day}`).toContain(day);
+        checked++;
+      }
+    }
+    expect(checked).toBe(60);
+  });
+});
+
+describe("budgets", () => {
+  let portal: TestPortal;
+  let admin: SessionUser;
+  const make = (email: string, role: Role = "member") => createUser(portal.services.db, { email, password: "password-123", role });
+  beforeAll(async () => {
+    portal = await startTestPortal();
+    admin = await make("boss@budget.test", "admin");
+  });
+  afterAll(() => portal?.close());
+  const actor = () => ({ id: admin.id, email: admin.email });
+  const ledger = (key: string) => portal.services.db.budgetLedger.findFirst({ where: { key, month: monthOf(new Date(), "UTC") } });
+
+  it("20 concurrent submits from one person can never pass their budget; the refusal says what remains and when it renews", async () => {
+    const ann = await make("ann@budget.test");
+    await setBudget(portal.services.db, actor(), { scope: "user", userId: ann.id, monthlyLimit: 0.43 * 7 + 0.1 }); // room for 7 five-second 720p videos
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => createTask(portal.services.taskDeps, ann, input(`ann ${i}`))));
+    const made = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(made).toHaveLength(7);
+    expect(refused).toHaveLength(13);
+    const err = refused[0]!.reason as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.code).toBe("PAYMENT_REQUIRED");
+    expect(err.message).toMatch(/^This video is estimated at 0\.43 USD, but your monthly budget has 0\.10 USD left \(of 3\.11 USD\)\. It renews on 1 \w+ \d{4}\./);
+    expect(await portal.services.db.task.count({ where: { userId: ann.id } })).toBe(7);
+    const row = await ledger(userKey(ann.id));
+    expect(Number(row!.reserved) + Number(row!.spent)).toBeCloseTo(0.43 * 7, 6);
+  });
+
+  it("the team's budget holds against several people submitting at once", async () => {
+    const db = portal.services.db;
+    const before = await budgetStatus(db, admin.id, "UTC");
+    const used = before.team.spent + before.team.reserved;
+    await setBudget(db, actor(), { scope: "team", monthlyLimit: Math.round((used + 0.43 * 5 + 0.2) * 1e6) / 1e6 }); // room for 5 more
+    const people = await Promise.all(["p1", "p2", "p3", "p4"].map((n) => make(`${n}@budget.test`)));
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => createTask(portal.services.taskDeps, people[i % 4]!, input(`team ${i}`))));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    const refusals = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason as Error).message);
+    expect(refusals.every((m) => m.includes("the team's monthly budget"))).toBe(true);
+    const status = await budgetStatus(db, admin.id, "UTC");
+    expect(status.team.spent + status.team.reserved).toBeLessThanOrEqual(status.team.limit! + 1e-9);
+    await setBudget(db, actor(), { scope: "team", monthlyLimit: null });
+  });
+
+  it("a completed task settles to its billed cost; a refused or failed one releases its hold, exactly once", async () => {
+    const db = portal.services.db;
+    const bo = await make("bo@budget.test");
+    // Refused by the provider (400): nothing held afterwards, nothing spent.
+    portal.simulator.faults.http({ endpoint: "create", status: 400, count: 1 });
+    await expect(createTask(portal.services.taskDeps, bo, input("refused"))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await ledger(userKey(bo.id))).toMatchObject({ reserved: expect.anything() });
+    expect(Number((await ledger(userKey(bo.id)))!.reserved)).toBe(0);
+    expect(Number((await ledger(userKey(bo.id)))!.spent)).toBe(0);
+
+    // Given up (deadline, unknown submission): released once, even when ended again.
+    const task = await createTask(portal.services.taskDeps, bo, input("given up"));
+    expect(Number((await ledger(userKey(bo.id)))!.reserved)).toBeCloseTo(0.43, 6);
+    const row = await db.task.findUniqueOrThrow({ where: { id: task.id } });
+    expect(await failTask(db, row, "submission_unknown", "unknown")).toBe(true);
+    expect(await failTask(db, row, "submission_unknown", "unknown")).toBe(false);
+    expect(await applyProviderTask(db, row, { id: "task-unified-1-x", status: "failed", progress: 0 } as never)).toBe(false);
+    expect(Number((await ledger(userKey(bo.id)))!.reserved)).toBe(0);
+    expect(Number((await ledger(userKey(bo.id)))!.spent)).toBe(0);
+
+    // Completed: the hold becomes the billed cost.
+    const done = await createTask(portal.services.taskDeps, bo, input("completed", 6));
+    await expect
+      .poll(async () => (await db.task.findUniqueOrThrow({ where: { id: done.id } })).status, { timeout: 10_000 })
+      .toBe("completed");
+    const settled = await ledger(userKey(bo.id));
+    expect(Number(settled!.reserved)).toBe(0);
+    expect(Number(settled!.spent)).toBeCloseTo(0.516, 6);
+    expect(Number((await db.task.findUniqueOrThrow({ where: { id: done.id } })).cost)).toBeCloseTo(0.516, 6);
+  });
+
+  it("budget and time zone changes are audited; a person's own budget overrides the default", async () => {
+    const db = portal.services.db;
+    const cy = await make("cy@budget.test");
+    await setBudget(db, actor(), { scope: "default", monthlyLimit: 1 });
+    expect((await budgetStatus(db, cy.id, "UTC")).personal).toMatchObject({ limit: 1, source: "default" });
+    await setBudget(db, actor(), { scope: "user", userId: cy.id, monthlyLimit: 2 });
+    expect((await budgetStatus(db, cy.id, "UTC")).personal).toMatchObject({ limit: 2, source: "own" });
+    await setBudget(db, actor(), { scope: "user", userId: cy.id, monthlyLimit: null });
+    expect((await budgetStatus(db, cy.id, "UTC")).personal).toMatchObject({ limit: 1, source: "default" });
+    await setBudget(db, actor(), { scope: "default", monthlyLimit: null });
+    const changes = await db.auditEvent.findMany({ where: { action: "budget.changed", targetLabel: { in: ["cy@budget.test", "Default budget"] } }, orderBy: { at: "asc" } });
+    expect(changes.map((c) => [c.targetLabel, c.before, c.after])).toEqual([
+      ["Default budget", { monthlyLimit: null }, { monthlyLimit: 1 }],
+      ["cy@budget.test", { monthlyLimit: null }, { monthlyLimit: 2 }],
+      ["cy@budget.test", { monthlyLimit: 2 }, { monthlyLimit: null }],
+      ["Default budget", { monthlyLimit: 1 }, { monthlyLimit: null }],
+    ]);
+    await expect(setReportingTimeZone(db, actor(), "Mars/Olympus", "UTC")).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await setReportingTimeZone(db, actor(), "Europe/Paris", "UTC");
+    expect(await reportingTimeZone(db, "UTC")).toBe("Europe/Paris");
+    expect(await db.auditEvent.count({ where: { action: "settings.changed" } })).toBe(1);
+    await setReportingTimeZone(db, actor(), "UTC", "UTC");
+  });
+
+  it("the CSV exports parse back to the page's totals; members and anonymous callers are refused", async () => {
+    const db = portal.services.db;
+    const config = portal.services.config;
+    const deps = (user: SessionUser | null) => () => ({
+      db,
+      databaseUrl: config.databaseUrl,
+      defaultTimeZone: "UTC",
+      currency: "USD",
+      currentUser: async () => user,
+    });
+    const report = await teamUsage({ db, defaultTimeZone: "UTC", currency: "USD" }, { kind: "this-month" }, "person");
+    expect(report.totals.tasks).toBeGreaterThan(10);
+    const member = await make("csv-member@budget.test");
+    for (const route of [peopleCsvRoute, tasksCsvRoute]) {
+      const asAdmin = await serveFetch((req) => route(deps(admin))(req));
+      const asMember = await serveFetch((req) => route(deps(member))(req));
+      const anonymous = await serveFetch((req) => route(deps(null))(req));
+      try {
+        const res = await fetch(`${asAdmin.url}/x.csv?kind=this-month`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+        expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="usage-(people|tasks)-[\w-]+\.csv"$/);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // UTF-8 BOM: spreadsheets read it as UTF-8
+        const text = new TextDecoder().decode(bytes);
+        expect(text).toContain("\r\n");
+        const rows = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+        const sum = rows.reduce((s, r) => s + Math.round(Number(r.cost || 0) * 1e6), 0) / 1e6;
+        expect(sum.toFixed(6)).toBe(report.totals.cost.toFixed(6));
+        if (route === tasksCsvRoute) {
+          expect(rows).toHaveLength(report.totals.tasks);
+          expect(Object.keys(rows[0]!)).toEqual([
+            "owner_email", "owner_name", "task_id", "provider_task_id", "mode", "quality", "duration_asked_seconds", "billed_seconds",
+            "price_per_second", "cost", "currency", "status", "error_code", "submitted_at (UTC)", "ended_at (UTC)",
+          ]);
+        } else {
+          expect(rows.reduce((s, r) => s + Number(r.tasks), 0)).toBe(report.totals.tasks);
+        }
+        expect((await fetch(`${asMember.url}/x.csv`)).status).toBe(403);
+        expect((await fetch(`${anonymous.url}/x.csv`)).status).toBe(401);
+        expect((await fetch(`${asAdmin.url}/x.csv?kind=month&month=2026-13`)).status).toBe(400);
+      } finally {
+        await Promise.all([asAdmin.close(), asMember.close(), anonymous.close()]);
+      }
+    }
+    expect(TEAM_KEY).toBe("team");
+  });
+});
