@@ -20,6 +20,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           <Link href="/account">Account</Link>
           {user.role === "admin" && (
             <>
+              <Link href="/admin/usage">Usage</Link>
               <Link href="/admin/members">Members</Link>
               <Link href="/admin/tasks">All tasks</Link>
               <Link href="/admin/audit">Audit</Link>

@@ -24,6 +24,8 @@ export interface Period {
   label: string;
   /** The days it covers, as YYYY-MM-DD in the time zone (the chart's x axis). */
   days: string[];
+  /** The first instant of each of those days, in the time zone. */
+  dayStarts: Date[];
   /** The budget month its figures belong to, when it lies within one month. */
   month: string | null;
 }
@@ -99,10 +101,13 @@ function daysPeriod(first: string, last: string, tz: string, label: string): Per
   if (last < first) throw new RangeError("the period ends before it starts");
   const days = daysBetween(first, last);
   if (days.length > MAX_DAYS) throw new RangeError(`a period is at most ${MAX_DAYS} days`);
-  const [y1, m1, d1] = parseDay(first);
   const [y2, m2, d2] = parseDay(addDays(last, 1));
   const month = first.slice(0, 7) === last.slice(0, 7) ? first.slice(0, 7) : null;
-  return { from: startOfDay(y1, m1, d1, tz), to: startOfDay(y2, m2, d2, tz), timeZone: tz, label, days, month };
+  const dayStarts = days.map((day) => {
+    const [y, m, d] = parseDay(day);
+    return startOfDay(y, m, d, tz);
+  });
+  return { from: dayStarts[0]!, to: startOfDay(y2, m2, d2, tz), timeZone: tz, label, days, dayStarts, month };
 }
 
 export function resolvePeriod(spec: PeriodSpec, tz: string, now: Date = new Date()): Period {

@@ -20,6 +20,13 @@ export interface UsageFilter {
   userId?: string;
 }
 
+export interface SeriesFilter extends UsageFilter {
+  days: string[];
+  dayStarts: Date[];
+  groupBy: SeriesGroup;
+  top?: number;
+}
+
 export interface UsageTotals {
   tasks: number;
   completed: number;
@@ -37,6 +44,24 @@ export interface UsageTotals {
 
 const whereOf = (f: UsageFilter) =>
   Prisma.sql`t."createdAt" >= ${f.from} AND t."createdAt" < ${f.to}${f.userId ? Prisma.sql` AND t."userId" = ${f.userId}` : Prisma.empty}`;
+
+/**
+ * Runs one aggregate query with room to group in memory. At a year of tasks
+ * the default work_mem (4 MB) makes PostgreSQL sort the rows on disk instead
+ * of hashing a few thousand groups, which takes 2.5 times as long
+ * (docs/benchmarks.md). SET LOCAL ends with the transaction.
+ */
+export async function aggregate<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
+  const [, rows] = await db.$transaction([db.$executeRaw`SET LOCAL work_mem = '64MB'`, db.$queryRaw<T[]>(query)]);
+  return rows;
+}
+
+/** The SQL behind the usage figures, for the benchmark's EXPLAIN (docs/benchmarks.md). */
+export const usageSql = {
+  totals: (f: UsageFilter) => Prisma.sql`SELECT ${TOTALS} FROM "Task" t WHERE ${whereOf(f)}`,
+  series: (f: SeriesFilter) => seriesSql(f),
+  groups: (f: UsageFilter) => groupsSql(f),
+};
 
 const rate = (failed: number, completed: number) => (failed + completed === 0 ? null : failed / (failed + completed));
 
@@ -75,7 +100,7 @@ function totalsOf(r: TotalsRow | undefined): UsageTotals {
 }
 
 export async function usageTotals(db: Db, f: UsageFilter): Promise<UsageTotals> {
-  const [row] = await db.$queryRaw<TotalsRow[]>`SELECT ${TOTALS} FROM "Task" t WHERE ${whereOf(f)}`;
+  const [row] = await aggregate<TotalsRow>(db, usageSql.totals(f));
   return totalsOf(row);
 }
 
@@ -90,15 +115,43 @@ export interface SeriesPoint {
   billedSeconds: number;
 }
 
-/** Cost and billed seconds per day of the period (in its time zone), per person, quality or mode. */
-export async function usageSeries(db: Db, f: UsageFilter & { timeZone: string; groupBy: SeriesGroup }): Promise<SeriesPoint[]> {
-  const key = f.groupBy === "person" ? Prisma.sql`t."userId"` : f.groupBy === "quality" ? Prisma.sql`t."quality"` : Prisma.sql`t."mode"::text`;
-  const rows = await db.$queryRaw<Array<{ day: string; key: string; cost: string | null; seconds: bigint | null }>>`
-    SELECT to_char((t."createdAt" AT TIME ZONE 'UTC') AT TIME ZONE ${f.timeZone}, 'YYYY-MM-DD') AS day, ${key} AS key,
-           sum(t."cost")::text AS cost, sum(t."billedSeconds") AS seconds
-    FROM "Task" t WHERE ${whereOf(f)}
-    GROUP BY 1, 2 ORDER BY 1, 2`;
-  return rows.map((r) => ({ day: r.day, key: r.key, cost: Number(r.cost ?? 0), billedSeconds: Number(r.seconds ?? 0) }));
+function seriesSql(f: SeriesFilter): Prisma.Sql {
+  const bounds = [...f.dayStarts, f.to].map((d) => d.toISOString().replace("T", " ").replace("Z", ""));
+  const user = f.userId ? Prisma.sql` AND t."userId" = ${f.userId}` : Prisma.empty;
+  // By person: the top people by cost keep their own stack, the rest are "others" (a few keys per day, not one per person).
+  const key =
+    f.groupBy === "person"
+      ? Prisma.sql`CASE WHEN t."userId" IN (SELECT "userId" FROM top) THEN t."userId" ELSE 'others' END`
+      : f.groupBy === "quality"
+        ? Prisma.sql`t."quality"`
+        : Prisma.sql`t."mode"::text`;
+  const top =
+    f.groupBy === "person"
+      ? Prisma.sql`WITH top AS MATERIALIZED (SELECT t."userId" FROM "Task" t WHERE ${whereOf(f)} GROUP BY 1 ORDER BY sum(t."cost") DESC NULLS LAST, 1 LIMIT ${f.top ?? 5}),`
+      : Prisma.sql`WITH`;
+  return Prisma.sql`
+  ${top} bounds AS (SELECT ${bounds}::timestamp[] AS b)
+  SELECT d.n AS bucket, s.key, s.cost, s.seconds
+  FROM bounds, unnest(bounds.b) WITH ORDINALITY AS d(start, n)
+  CROSS JOIN LATERAL (
+    SELECT ${key} AS key, sum(t."cost")::text AS cost, sum(t."billedSeconds") AS seconds
+    FROM "Task" t WHERE t."createdAt" >= d.start AND t."createdAt" < bounds.b[d.n + 1]${user}
+    GROUP BY 1) s
+  WHERE d.n <= ${f.days.length}
+  ORDER BY 1, 2`;
+}
+
+/**
+ * Cost and billed seconds per day of the period (in its time zone), per
+ * person, quality or mode. One small aggregate per day over that day's slice
+ * of the createdAt index (days' first instants computed once in the time
+ * zone), rather than converting a million timestamps to local days: grouping
+ * by a computed day makes PostgreSQL expect a group per row and sort them
+ * all (docs/benchmarks.md).
+ */
+export async function usageSeries(db: Db, f: SeriesFilter): Promise<SeriesPoint[]> {
+  const rows = await aggregate<{ bucket: bigint; key: string; cost: string | null; seconds: bigint | null }>(db, usageSql.series(f));
+  return rows.map((r) => ({ day: f.days[Number(r.bucket) - 1]!, key: r.key, cost: Number(r.cost ?? 0), billedSeconds: Number(r.seconds ?? 0) }));
 }
 
 export interface PersonUsage extends UsageTotals {
@@ -109,29 +162,6 @@ export interface PersonUsage extends UsageTotals {
   secondsByMode: { first_frame: number; first_last_frame: number; video_continuation: number };
 }
 
-/** The per-person table. */
-export async function usageByPerson(db: Db, f: UsageFilter): Promise<PersonUsage[]> {
-  const rows = await db.$queryRaw<Array<TotalsRow & { userId: string; email: string; name: string | null; s720: bigint | null; s1080: bigint | null; sff: bigint | null; sflf: bigint | null; svc: bigint | null }>>`
-    SELECT t."userId", u."email", u."name", ${TOTALS},
-      sum(t."billedSeconds") FILTER (WHERE t."quality" = '720p') AS s720,
-      sum(t."billedSeconds") FILTER (WHERE t."quality" = '1080p') AS s1080,
-      sum(t."billedSeconds") FILTER (WHERE t."mode" = 'first_frame') AS sff,
-      sum(t."billedSeconds") FILTER (WHERE t."mode" = 'first_last_frame') AS sflf,
-      sum(t."billedSeconds") FILTER (WHERE t."mode" = 'video_continuation') AS svc
-    FROM "Task" t JOIN "User" u ON u."id" = t."userId"
-    WHERE ${whereOf(f)}
-    GROUP BY t."userId", u."email", u."name"
-    ORDER BY sum(t."cost") DESC NULLS LAST, u."email"`;
-  return rows.map((r) => ({
-    userId: r.userId,
-    email: r.email,
-    name: r.name,
-    ...totalsOf(r),
-    secondsByQuality: { "720p": Number(r.s720 ?? 0), "1080p": Number(r.s1080 ?? 0) },
-    secondsByMode: { first_frame: Number(r.sff ?? 0), first_last_frame: Number(r.sflf ?? 0), video_continuation: Number(r.svc ?? 0) },
-  }));
-}
-
 export interface Breakdowns {
   byMode: Array<{ key: string; tasks: number; billedSeconds: number; cost: number }>;
   byQuality: Array<{ key: string; tasks: number; billedSeconds: number; cost: number }>;
@@ -139,21 +169,137 @@ export interface Breakdowns {
   byErrorCode: Array<{ key: string; tasks: number }>;
 }
 
+/** A decimal string as exact micro-units ("12.345678" -> 12345678n): sums stay exact. */
+export function microUnits(decimal: string | null): bigint {
+  if (!decimal) return 0n;
+  const negative = decimal.startsWith("-");
+  const [whole = "0", fraction = ""] = decimal.replace(/^-/, "").split(".");
+  const units = BigInt(whole) * 1_000_000n + BigInt((fraction + "000000").slice(0, 6));
+  return negative ? -units : units;
+}
+
+const fromMicro = (units: bigint) => Number(units) / 1e6;
+
+interface Cell {
+  userId: string;
+  mode: string;
+  quality: string;
+  failure: string | null;
+  tasks: bigint;
+  completed: bigint;
+  failed: bigint;
+  running: bigint;
+  unknown: bigint;
+  seconds: bigint | null;
+  cost: string | null;
+}
+
+/** Adds cells up into totals, exactly (costs in micro-units). */
+class Tally {
+  tasks = 0;
+  completed = 0;
+  failed = 0;
+  running = 0;
+  unknown = 0;
+  seconds = 0;
+  micro = 0n;
+  add(c: Cell): this {
+    this.tasks += Number(c.tasks);
+    this.completed += Number(c.completed);
+    this.failed += Number(c.failed);
+    this.running += Number(c.running);
+    this.unknown += Number(c.unknown);
+    this.seconds += Number(c.seconds ?? 0);
+    this.micro += microUnits(c.cost);
+    return this;
+  }
+  totals(): UsageTotals {
+    return {
+      tasks: this.tasks,
+      completed: this.completed,
+      failed: this.failed,
+      running: this.running,
+      outcomeUnknown: this.unknown,
+      billedSeconds: this.seconds,
+      cost: fromMicro(this.micro),
+      failureRate: rate(this.failed, this.completed),
+    };
+  }
+}
+
+function tallyBy<K>(cells: Cell[], keyOf: (c: Cell) => K): Map<K, Tally> {
+  const out = new Map<K, Tally>();
+  for (const c of cells) {
+    const k = keyOf(c);
+    const t = out.get(k) ?? new Tally();
+    out.set(k, t.add(c));
+  }
+  return out;
+}
+
+function groupsSql(f: UsageFilter): Prisma.Sql {
+  return Prisma.sql`
+  SELECT t."userId", t."mode"::text AS mode, t."quality",
+         CASE WHEN t."status" = 'failed' THEN coalesce(t."errorCode", 'unknown') END AS failure,
+         ${TOTALS}
+  FROM "Task" t WHERE ${whereOf(f)}
+  GROUP BY 1, 2, 3, 4`;
+}
+
+/**
+ * The period's figures per person, per mode, per quality and per failure
+ * code, and in all, from one pass over its tasks: one GROUP BY on (person,
+ * mode, quality, failure code), a few thousand cells at most, added up here
+ * exactly (micro-units). Each task row is read and aggregated once.
+ */
+export async function usageGroups(db: Db, f: UsageFilter): Promise<{ totals: UsageTotals; people: PersonUsage[]; breakdowns: Breakdowns }> {
+  const cells = await aggregate<Cell>(db, usageSql.groups(f));
+  const byUser = tallyBy(cells, (c) => c.userId);
+  const users = new Map((await db.user.findMany({ where: { id: { in: [...byUser.keys()] } }, select: { id: true, email: true, name: true } })).map((u) => [u.id, u]));
+  // Billed seconds per person by quality and by mode, in one pass over the cells.
+  const split = new Map<string, Pick<PersonUsage, "secondsByQuality" | "secondsByMode">>();
+  for (const c of cells) {
+    const s = split.get(c.userId) ?? { secondsByQuality: { "720p": 0, "1080p": 0 }, secondsByMode: { first_frame: 0, first_last_frame: 0, video_continuation: 0 } };
+    const seconds = Number(c.seconds ?? 0);
+    if (c.quality in s.secondsByQuality) s.secondsByQuality[c.quality as keyof PersonUsage["secondsByQuality"]] += seconds;
+    if (c.mode in s.secondsByMode) s.secondsByMode[c.mode as keyof PersonUsage["secondsByMode"]] += seconds;
+    split.set(c.userId, s);
+  }
+  const people = [...byUser.entries()]
+    .map(([userId, tally]): PersonUsage => ({
+      userId,
+      email: users.get(userId)?.email ?? "(deleted)",
+      name: users.get(userId)?.name ?? null,
+      ...tally.totals(),
+      ...split.get(userId)!,
+    }))
+    .sort((a, b) => b.cost - a.cost || a.email.localeCompare(b.email));
+  const shape = (tallies: Map<string, Tally>) =>
+    [...tallies.entries()]
+      .map(([key, t]) => ({ key, tasks: t.tasks, billedSeconds: t.seconds, cost: fromMicro(t.micro) }))
+      .sort((a, b) => b.cost - a.cost || a.key.localeCompare(b.key));
+  const failures = tallyBy(
+    cells.filter((c) => c.failure !== null),
+    (c) => c.failure as string,
+  );
+  return {
+    totals: cells.reduce((t, c) => t.add(c), new Tally()).totals(),
+    people,
+    breakdowns: {
+      byMode: shape(tallyBy(cells, (c) => c.mode)),
+      byQuality: shape(tallyBy(cells, (c) => c.quality)),
+      byErrorCode: [...failures.entries()].map(([key, t]) => ({ key, tasks: t.failed })).sort((a, b) => b.tasks - a.tasks || a.key.localeCompare(b.key)),
+    },
+  };
+}
+
+/** The per-person table. */
+export async function usageByPerson(db: Db, f: UsageFilter): Promise<PersonUsage[]> {
+  return (await usageGroups(db, f)).people;
+}
+
 export async function usageBreakdowns(db: Db, f: UsageFilter): Promise<Breakdowns> {
-  const group = (key: Prisma.Sql) =>
-    db.$queryRaw<Array<{ key: string; tasks: bigint; seconds: bigint | null; cost: string | null }>>`
-      SELECT ${key} AS key, count(*) AS tasks, sum(t."billedSeconds") AS seconds, sum(t."cost")::text AS cost
-      FROM "Task" t WHERE ${whereOf(f)} GROUP BY 1 ORDER BY sum(t."cost") DESC NULLS LAST, 1`;
-  const [byMode, byQuality, byErrorCode] = await Promise.all([
-    group(Prisma.sql`t."mode"::text`),
-    group(Prisma.sql`t."quality"`),
-    db.$queryRaw<Array<{ key: string; tasks: bigint }>>`
-      SELECT coalesce(t."errorCode", 'unknown') AS key, count(*) AS tasks
-      FROM "Task" t WHERE ${whereOf(f)} AND t."status" = 'failed' GROUP BY 1 ORDER BY 2 DESC, 1`,
-  ]);
-  const shape = (rows: Array<{ key: string; tasks: bigint; seconds: bigint | null; cost: string | null }>) =>
-    rows.map((r) => ({ key: r.key, tasks: Number(r.tasks), billedSeconds: Number(r.seconds ?? 0), cost: Number(r.cost ?? 0) }));
-  return { byMode: shape(byMode), byQuality: shape(byQuality), byErrorCode: byErrorCode.map((r) => ({ key: r.key, tasks: Number(r.tasks) })) };
+  return (await usageGroups(db, f)).breakdowns;
 }
 
 /** Tasks given up as "outcome unknown" in the period: the provider may have charged; an admin checks its console. */
@@ -199,19 +345,17 @@ export interface UsageReport {
   breakdowns: Breakdowns;
 }
 
-/** Everything the usage page shows for a period, from the queries above. */
+/** Everything the usage page shows for a period: three passes over its tasks (groups, days, the previous period's totals). */
 export async function usageReport(db: Db, period: Period, opts: { groupBy: SeriesGroup; userId?: string; top?: number }): Promise<UsageReport> {
   const f: UsageFilter = { from: period.from, to: period.to, ...(opts.userId && { userId: opts.userId }) };
   const before = { ...f, from: new Date(period.from.getTime() - (period.to.getTime() - period.from.getTime())), to: period.from };
-  const [totals, previous, points, people, breakdowns] = await Promise.all([
-    usageTotals(db, f),
+  const [groups, previous, points] = await Promise.all([
+    usageGroups(db, f),
     usageTotals(db, before),
-    usageSeries(db, { ...f, timeZone: period.timeZone, groupBy: opts.groupBy }),
-    usageByPerson(db, f),
-    usageBreakdowns(db, f),
+    usageSeries(db, { ...f, days: period.days, dayStarts: period.dayStarts, groupBy: opts.groupBy, top: opts.top ?? 5 }),
   ]);
-  const series = opts.groupBy === "person" ? topKeys(points, opts.top ?? 5) : topKeys(points, 99);
+  const series = topKeys(points, 99); // by person, the query has already folded all but the top people into "others"
   const labels: Record<string, string> = { others: "Others" };
-  if (opts.groupBy === "person") for (const p of people) labels[p.userId] = p.name ? `${p.name}` : p.email;
-  return { period, totals, previous, series: { groupBy: opts.groupBy, ...series, labels }, people, breakdowns };
+  if (opts.groupBy === "person") for (const p of groups.people) labels[p.userId] = p.name ? `${p.name}` : p.email;
+  return { period, totals: groups.totals, previous, series: { groupBy: opts.groupBy, ...series, labels }, people: groups.people, breakdowns: groups.breakdowns };
 }

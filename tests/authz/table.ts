@@ -132,6 +132,44 @@ export const AUTHZ_TABLE: AuthzRow[] = [
   { covers: "admin.audit", what: "read the audit log", call: (api) => trpcGet("admin.audit", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
   { covers: "admin.signIns", what: "read the sign-in log", call: (api) => trpcGet("admin.signIns", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
 
+  // --- Usage and budgets -----------------------------------------------------------
+  { covers: "usage.team", what: "the team's usage", call: (api) => trpcGet("usage.team", { period: { kind: "this-month" } })(api), expect: { ...ADMIN_ONLY, admin: 200 } },
+  {
+    covers: "usage.mine",
+    what: "one's own usage (nobody else's)",
+    call: (api) => trpcGet("usage.mine", { period: { kind: "this-month" } })(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller) => {
+      const tasks = (dataOf(body) as { totals: { tasks: number } }).totals.tasks;
+      if (caller === "member" && tasks === 0) throw new Error("the member's own tasks are missing from their usage");
+    },
+  },
+  { covers: "usage.myBudget", what: "one's own budget", call: (api) => trpcGet("usage.myBudget")(api), expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  {
+    covers: "usage.setBudget",
+    what: "set someone's budget",
+    call: trpcPost("usage.setBudget", () => ({ scope: "user", userId: NO_SUCH_ID, monthlyLimit: 1 })),
+    expect: { ...ADMIN_ONLY, admin: 404 },
+  },
+  {
+    covers: "usage.setTimeZone",
+    what: "set the reporting time zone (to one that does not exist: refused, nothing changes)",
+    call: trpcPost("usage.setTimeZone", () => ({ timeZone: "Mars/Olympus" })),
+    expect: { ...ADMIN_ONLY, admin: 400 },
+  },
+  {
+    covers: "app/api/usage/people.csv/route.ts",
+    what: "export the per-person usage",
+    call: (api) => api.get("/api/usage/people.csv?kind=this-month", { maxRedirects: 0 }),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+  },
+  {
+    covers: "app/api/usage/tasks.csv/route.ts",
+    what: "export every task of the team",
+    call: (api) => api.get("/api/usage/tasks.csv?kind=this-month", { maxRedirects: 0 }),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+  },
+
   // --- Route handlers --------------------------------------------------------
   {
     covers: "app/api/trpc/[trpc]/route.ts",
@@ -212,6 +250,7 @@ export const AUTHZ_TABLE: AuthzRow[] = [
   { covers: "app/(portal)/admin/members/page.tsx", what: "the members page", call: page(() => "/admin/members"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/tasks/page.tsx", what: "every task of the team", call: page(() => "/admin/tasks"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/audit/page.tsx", what: "the audit log", call: page(() => "/admin/audit"), expect: { ...ADMIN_PAGE, admin: 200 } },
+  { covers: "app/(portal)/admin/usage/page.tsx", what: "the usage page", call: page(() => "/admin/usage"), expect: { ...ADMIN_PAGE, admin: 200 } },
   {
     covers: "app/invite/[token]/page.tsx",
     what: "an invitation page (the link is the authorization; a dead one says so)",

@@ -18,6 +18,17 @@ import { createEmptyDatabase, type EmptyTestDatabase } from "../helpers/db.ts";
 
 const SCHEMA_FILE = path.join(path.dirname(DEFAULT_MIGRATIONS_DIR), "schema.prisma");
 const IGNORED_TABLES = new Set(["_prisma_migrations"]);
+/**
+ * Indexes that schema.prisma cannot express (INCLUDE columns), created by
+ * hand-written migrations: left out of the comparison, and checked on their
+ * own against the definition here.
+ */
+const RAW_SQL_INDEXES = new Map([
+  [
+    '"Task_usage_covering_idx"',
+    'CREATE INDEX "Task_usage_covering_idx" ON "Task" USING btree ("createdAt") INCLUDE ("userId", status, mode, quality, "billedSeconds", cost, "errorCode")',
+  ],
+]);
 
 /** Category → object key → readable definition. */
 type Snapshot = Record<string, Map<string, string>>;
@@ -128,6 +139,7 @@ function compare(a: Snapshot, b: Snapshot): string[] {
       const da = ma.get(key);
       const db = mb.get(key);
       if (da === db) continue;
+      if (kind === "index" && RAW_SQL_INDEXES.has(key) && db === undefined) continue;
       if (da === undefined) out.push(`${kind} ${key}: in schema.prisma (${db}) but not in the migrations`);
       else if (db === undefined) out.push(`${kind} ${key}: in the migrations (${da}) but not in schema.prisma`);
       else out.push(`${kind} ${key}: differs\n    migrations:    ${da}\n    schema.prisma: ${db}`);
@@ -194,6 +206,10 @@ describe("schema drift: prisma/schema.prisma vs prisma/migrations", () => {
           `never edit an applied migration.`,
       );
     }
+  });
+
+  it("the migrations create the indexes schema.prisma cannot express, as defined", () => {
+    for (const [name, def] of RAW_SQL_INDEXES) expect(fromMigrations.index!.get(name)).toBe(def);
   });
 
   it("self-check: the comparison does notice a schema change", () => {

@@ -108,7 +108,7 @@ describe("usage totals are the sums of their tasks (random data, periods and tim
         const people = await usageByPerson(db.db, { from: period.from, to: period.to });
         expect(people.reduce((s, p) => s + Math.round(p.cost * 1e6), 0) / 1e6, label).toBe(expectedCost);
         // Each task lands on its own local day.
-        const series = await usageSeries(db.db, { from: period.from, to: period.to, timeZone: tz, groupBy: "mode" });
+        const series = await usageSeries(db.db, { from: period.from, to: period.to, days: period.days, dayStarts: period.dayStarts, groupBy: "mode" });
         const byDay = new Map<string, number>();
         for (const t of inside) byDay.set(dayOf(t.createdAt, tz), Math.round(((byDay.get(dayOf(t.createdAt, tz)) ?? 0) + (t.cost ?? 0)) * 1e6) / 1e6);
         const seriesByDay = new Map<string, number>();

@@ -1,4 +1,5 @@
 import { requireUser } from "../guards.ts";
+import { MyUsage } from "@/app/_components/usage/my-usage.tsx";
 import { History } from "./history.tsx";
 
 export const dynamic = "force-dynamic";
@@ -8,7 +9,10 @@ export default async function HistoryPage() {
   return (
     <>
       <h1>My history</h1>
-      <History />
+      <div className="stack">
+        <MyUsage />
+        <History />
+      </div>
     </>
   );
 }

@@ -19,6 +19,9 @@ export interface AllTasksFilters {
   /** yyyy-mm-dd, inclusive; empty for open-ended. */
   from: string;
   to: string;
+  /** Exact instants (a usage page's period, in its time zone); they replace the days when set. */
+  since?: string;
+  until?: string;
 }
 
 export function AllTasks({ initial }: { initial: AllTasksFilters }) {
@@ -31,10 +34,14 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
     ...(filters.mode && { mode: filters.mode }),
     ...(utcDay(filters.from) && { from: utcDay(filters.from) }),
     ...(utcDay(filters.to, true) && { to: utcDay(filters.to, true) }),
+    ...(filters.since && { from: new Date(filters.since) }),
+    ...(filters.until && { to: new Date(filters.until) }),
     limit: 50,
   };
   const tasks = useInfiniteQuery(trpc.admin.tasks.infiniteQueryOptions(input, { getNextPageParam: (last) => last.nextCursor ?? undefined }));
-  const set = <K extends keyof AllTasksFilters>(key: K) => (value: AllTasksFilters[K]) => setFilters((f) => ({ ...f, [key]: value }));
+  // Editing the dates replaces a period that came from the usage page.
+  const set = <K extends keyof AllTasksFilters>(key: K) => (value: AllTasksFilters[K]) =>
+    setFilters((f) => ({ ...f, [key]: value, ...((key === "from" || key === "to") && { since: undefined, until: undefined }) }));
   const rows = tasks.data?.pages.flatMap((p) => p.tasks) ?? [];
 
   return (
@@ -83,6 +90,11 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
         </div>
       </form>
 
+      {filters.since && filters.until && (
+        <p className="muted small" data-testid="since-until">
+          From {new Date(filters.since).toLocaleString()} to {new Date(filters.until).toLocaleString()} (the usage page&apos;s period).
+        </p>
+      )}
       {tasks.error && <p className="error">{tasks.error.message}</p>}
       {tasks.isLoading && <p className="muted">Loading…</p>}
       {tasks.data && rows.length === 0 && <p className="muted">No task matches these filters.</p>}

@@ -20,6 +20,8 @@ export default async function AllTasksPage({ searchParams }: { searchParams: Pro
           mode: (["first_frame", "first_last_frame", "video_continuation"] as const).find((m) => m === mode) ?? "",
           from: one(q.from),
           to: one(q.to),
+          ...(!Number.isNaN(Date.parse(one(q.since))) && { since: one(q.since) }),
+          ...(!Number.isNaN(Date.parse(one(q.until))) && { until: one(q.until) }),
         }}
       />
     </>

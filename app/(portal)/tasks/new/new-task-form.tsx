@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useTRPC } from "@/app/_components/trpc.ts";
@@ -99,7 +99,14 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
   const [uploading, setUploading] = useState(0);
   const queryClient = useQueryClient();
   // Success or refusal, a task may have been stored: the history must not show a list from before it.
-  const create = useMutation(trpc.tasks.create.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.tasks.mine.queryKey() }) }));
+  const create = useMutation(
+    trpc.tasks.create.mutationOptions({
+      onSettled: () =>
+        Promise.all([queryClient.invalidateQueries({ queryKey: trpc.tasks.mine.queryKey() }), queryClient.invalidateQueries({ queryKey: trpc.usage.myBudget.queryKey() })]),
+    }),
+  );
+  // What is left of the person's and the team's monthly budgets, shown beside the estimate.
+  const budget = useQuery(trpc.usage.myBudget.queryOptions());
   // Idempotency key: a double click or a retried request makes one task, not two.
   const [clientRequestId, setClientRequestId] = useState(newRequestId);
 
@@ -135,6 +142,7 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
   // Every mode bills `duration`; for a continuation it is the whole output, clip included.
   const seconds = Number.isInteger(durationValue) && durationValue > 0 ? durationValue : 0;
   const estimate = costFor(prices, quality, seconds);
+  const budgetRefusal = budgetRefusalFor(budget.data, estimate);
 
   /** A change handler that marks the field touched and drops its stale server error. */
   function edit<T>(name: string, set: (v: T) => void) {
@@ -153,6 +161,11 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
     e.preventDefault();
     setSubmitted(true);
     if (!parsed.success) return;
+    if (budgetRefusal) {
+      // Refused here, before anything is sent: the server would refuse it too.
+      setServerErrors({ _form: [budgetRefusal] });
+      return;
+    }
     setServerErrors({});
     try {
       const task = await create.mutateAsync({ ...parsed.data, clientRequestId });
@@ -373,6 +386,7 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
         Estimated cost: {seconds} s × {prices.perSecond[quality]} {prices.currency}/s = {estimate.toFixed(3)} {prices.currency}
       </p>
       {detected === "video_continuation" && <p className="muted small">A continuation is billed for the whole duration, the input clip included.</p>}
+      <BudgetLine status={budget.data} estimate={estimate} />
       {[...new Set(formErrors)].map((m) => (
         <p key={m} className="error" role="alert" data-field="_form">
           {m}
@@ -382,5 +396,62 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
         {create.isPending ? "Submitting…" : "Generate video"}
       </button>
     </form>
+  );
+}
+
+interface BudgetUseView {
+  limit: number | null;
+  remaining: number | null;
+  used: number | null;
+}
+
+interface BudgetView {
+  renewsOn: string;
+  currency: string;
+  personal: BudgetUseView;
+  team: BudgetUseView;
+}
+
+const renewsLabel = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+/** The sentence that refuses a video the budgets cannot take, or null when it fits (same words as the server's). */
+function budgetRefusalFor(b: BudgetView | undefined, estimate: number): string | null {
+  if (!b) return null;
+  for (const [use, whose] of [
+    [b.personal, "your monthly budget"],
+    [b.team, "the team's monthly budget"],
+  ] as const) {
+    if (use.limit !== null && use.remaining !== null && estimate > use.remaining + 1e-9) {
+      return `This video is estimated at ${estimate.toFixed(2)} ${b.currency}, but ${whose} has ${use.remaining.toFixed(2)} ${b.currency} left (of ${use.limit.toFixed(2)} ${b.currency}). It renews on ${renewsLabel(b.renewsOn)}. Choose a shorter or 720p video, or ask an admin.`;
+    }
+  }
+  return null;
+}
+
+/** What is left of the budgets beside the estimate, flagged at 80 % and 100 %. */
+function BudgetLine({ status, estimate }: { status: BudgetView | undefined; estimate: number }) {
+  if (!status) return null;
+  const parts: Array<{ text: string; level: string }> = [];
+  for (const [use, whose] of [
+    [status.personal, "Your budget"],
+    [status.team, "The team's budget"],
+  ] as const) {
+    if (use.limit === null || use.remaining === null) continue;
+    const after = use.remaining - estimate;
+    const level = after < -1e-9 || (use.used !== null && use.used >= 1) ? "danger" : use.used !== null && use.used >= 0.8 ? "warn" : "";
+    parts.push({
+      text: `${whose}: ${use.remaining.toFixed(2)} ${status.currency} left this month${use.used !== null && use.used >= 0.8 ? ` (${Math.round(use.used * 100)} % used)` : ""}, renews on ${renewsLabel(status.renewsOn)}.`,
+      level,
+    });
+  }
+  if (parts.length === 0) return null;
+  return (
+    <p className="small" data-testid="budget-left">
+      {parts.map((p) => (
+        <span key={p.text} className={p.level} style={{ display: "block" }}>
+          {p.text}
+        </span>
+      ))}
+    </p>
   );
 }

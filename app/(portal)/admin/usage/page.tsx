@@ -1,0 +1,14 @@
+import { requireAdmin } from "../../guards.ts";
+import { UsageDashboard } from "./usage-dashboard.tsx";
+
+export const dynamic = "force-dynamic";
+
+export default async function UsagePage() {
+  await requireAdmin();
+  return (
+    <>
+      <h1>Usage</h1>
+      <UsageDashboard />
+    </>
+  );
+}
