@@ -13,7 +13,8 @@ import path from "node:path";
 import { createDb, Prisma, type Db } from "../../server/db/client.ts";
 import { startEmbeddedPostgres } from "../../server/db/embedded.ts";
 import { applyMigrations } from "../../server/db/migrate.ts";
-import { resolvePeriod, type Period } from "../../server/usage/periods.ts";
+import { resolvePeriod, type PeriodSpec } from "../../server/usage/periods.ts";
+import { myUsage, teamUsage } from "../../server/usage/service.ts";
 import { aggregate, outcomeUnknownTasks, usageGroups, usageReport, usageSeries, usageSql, usageTotals } from "../../server/usage/usage.ts";
 
 const TASKS = 1_000_000;
@@ -22,10 +23,10 @@ const RUNS = 7;
 
 async function seed(db: Db, log: (line: string) => void): Promise<void> {
   const have = await db.task.count();
-  if (have >= TASKS) return log(`seeded already: ${have} tasks`);
+  if (have >= TASKS && (await db.budget.count()) > 0) return log(`seeded already: ${have} tasks`);
   log(`seeding ${PEOPLE} people and ${TASKS} tasks (set-based INSERT … SELECT, once)…`);
   const started = Date.now();
-  await db.$executeRawUnsafe(`TRUNCATE "Task", "User" CASCADE`);
+  await db.$executeRawUnsafe(`TRUNCATE "Task", "User", "Budget", "BudgetLedger" CASCADE`);
   await db.$executeRawUnsafe(`
     INSERT INTO "User" ("id", "email", "name", "role", "status", "updatedAt")
     SELECT 'bench-user-' || g, 'person' || g || '@bench.test', 'Person ' || g, 'member', 'active', now()
@@ -55,6 +56,15 @@ async function seed(db: Db, log: (line: string) => void): Promise<void> {
                                CASE WHEN g % 4 = 0 THEN 0.144 ELSE 0.086 END AS price) q
     CROSS JOIN LATERAL (SELECT CASE WHEN g % 100 = 0 THEN 'processing' WHEN g % 10 = 0 THEN 'failed' ELSE 'completed' END AS status) s
     CROSS JOIN LATERAL (SELECT timestamp '2026-01-01' + (g::float8 / ${TASKS}) * interval '365 days' AS at) t`);
+  // Budgets: the team's, a default, and 100 people's own; this month's ledger rows for everyone.
+  await db.$executeRawUnsafe(`
+    INSERT INTO "Budget" ("key", "userId", "monthlyLimit", "updatedAt")
+    SELECT 'team', NULL, 50000, now() UNION ALL SELECT 'default', NULL, 40, now()
+    UNION ALL SELECT 'user:bench-user-' || g, 'bench-user-' || g, 80, now() FROM generate_series(1, 100) g`);
+  await db.$executeRawUnsafe(`
+    INSERT INTO "BudgetLedger" ("key", "month", "reserved", "spent")
+    SELECT 'user:bench-user-' || g, '2026-11', 0, 10 + g % 30 FROM generate_series(1, ${PEOPLE}) g
+    UNION ALL SELECT 'team', '2026-11', 0, 25000`);
   // As autovacuum would soon: statistics, and the visibility map that lets index-only scans skip the table.
   await db.$executeRawUnsafe(`VACUUM (ANALYZE) "Task"`);
   await db.$executeRawUnsafe(`VACUUM (ANALYZE) "User"`);
@@ -83,11 +93,17 @@ export async function benchUsage(opts: { dataDir: string; port: number; clean: b
     const db = createDb(pg.url);
     try {
       await seed(db, log);
-      const periods: Array<[string, Period]> = [
-        ["month (Nov 2026, ~83k tasks)", resolvePeriod({ kind: "month", month: "2026-11" }, "Europe/Paris")],
-        ["year (2026, 1M tasks)", resolvePeriod({ kind: "range", from: "2026-01-01", to: "2026-12-31" }, "Europe/Paris")],
+      const deps = { db, defaultTimeZone: "Europe/Paris", currency: "USD", now: () => new Date("2026-11-26T12:00:00Z") };
+      const specs: Array<[string, PeriodSpec]> = [
+        ["month (Nov 2026, ~83k tasks)", { kind: "month", month: "2026-11" }],
+        ["year (2026, 1M tasks)", { kind: "range", from: "2026-01-01", to: "2026-12-31" }],
+        ["second half-year (500k tasks; the previous half full too)", { kind: "range", from: "2026-07-01", to: "2026-12-31" }],
       ];
-      for (const [label, period] of periods) {
+      const [size] = await db.$queryRaw<Array<{ table: string; index: string }>>`
+        SELECT pg_size_pretty(pg_table_size('"Task"')) AS table, pg_size_pretty(pg_relation_size('"Task_usage_covering_idx"')) AS index`;
+      log(`Task table ${size?.table}, its covering index ${size?.index}`);
+      const periods = specs.map(([label, spec]) => [label, resolvePeriod(spec, "Europe/Paris"), spec] as const);
+      for (const [label, period, spec] of periods) {
         const f = { from: period.from, to: period.to };
         log(`\n${label}, time zone ${period.timeZone}: median / worst of ${RUNS} runs`);
         const cases: Array<[string, () => Promise<unknown>]> = [
@@ -97,7 +113,9 @@ export async function benchUsage(opts: { dataDir: string; port: number; clean: b
           ["people, modes, qualities, failure codes (one pass)", () => usageGroups(db, f)],
           ["outcome unknown list", () => outcomeUnknownTasks(db, f)],
           ["one person's figures", () => usageTotals(db, { ...f, userId: "bench-user-42" })],
-          ["the whole page (usageReport: 3 queries in parallel)", () => usageReport(db, period, { groupBy: "person" })],
+          ["the page's figures (usageReport: 3 queries at once)", () => usageReport(db, period, { groupBy: "person" })],
+          ["the whole page (usage.team: figures, budgets, unknown)", () => teamUsage(deps, spec, "person")],
+          ["a member's own figures (usage.mine)", () => myUsage(deps, "bench-user-42", spec)],
         ];
         for (const [name, fn] of cases) {
           const t = await time(fn);
@@ -107,11 +125,10 @@ export async function benchUsage(opts: { dataDir: string; port: number; clean: b
       // The plans of the page's queries for the year (long literal arrays cut short).
       const [, year] = periods[1]!;
       const f = { from: year.from, to: year.to };
-      const before = { from: new Date(year.from.getTime() - (year.to.getTime() - year.from.getTime())), to: year.from };
       const plans: Array<[string, Prisma.Sql]> = [
         ["people, modes, qualities, failure codes (usageSql.groups)", usageSql.groups(f)],
         ["series by person (usageSql.series)", usageSql.series({ ...f, days: year.days, dayStarts: year.dayStarts, groupBy: "person", top: 5 })],
-        ["previous period's totals (usageSql.totals)", usageSql.totals(before)],
+        ["totals, the floor; also the previous period's (usageSql.totals)", usageSql.totals(f)],
       ];
       for (const [name, sql] of plans) {
         log(`\nplan for the year: ${name}`);

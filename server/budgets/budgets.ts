@@ -183,19 +183,18 @@ export async function budgetStatus(db: Db, userId: string, timeZone: string, now
 /** Every budget set, and each person's use in `month` (the usage page). */
 export async function budgetOverview(db: Db, month: string): Promise<{ team: BudgetUse; defaultLimit: number | null; people: Map<string, BudgetUse & { source: "own" | "default" | null }> }> {
   const [budgets, ledgers] = await Promise.all([db.budget.findMany(), db.budgetLedger.findMany({ where: { month } })]);
-  const limitOf = (key: string) => {
-    const row = budgets.find((b) => b.key === key);
-    return row ? Number(row.monthlyLimit) : null;
-  };
+  const limits = new Map(budgets.map((b) => [b.key, Number(b.monthlyLimit)]));
+  const ledgerOf = new Map(ledgers.map((l) => [l.key, l]));
+  const limitOf = (key: string) => limits.get(key) ?? null;
   const defaultLimit = limitOf(DEFAULT_KEY);
   const people = new Map<string, BudgetUse & { source: "own" | "default" | null }>();
   const userIds = new Set([...budgets.filter((b) => b.userId).map((b) => b.userId as string), ...ledgers.filter((l) => l.key.startsWith("user:")).map((l) => l.key.slice(5))]);
   for (const id of userIds) {
     const own = limitOf(userKey(id));
     const limit = own ?? defaultLimit;
-    people.set(id, { ...useOf(limit, ledgers.find((l) => l.key === userKey(id)) ?? null), source: own !== null ? "own" : defaultLimit !== null ? "default" : null });
+    people.set(id, { ...useOf(limit, ledgerOf.get(userKey(id)) ?? null), source: own !== null ? "own" : defaultLimit !== null ? "default" : null });
   }
-  return { team: useOf(limitOf(TEAM_KEY), ledgers.find((l) => l.key === TEAM_KEY) ?? null), defaultLimit, people };
+  return { team: useOf(limitOf(TEAM_KEY), ledgerOf.get(TEAM_KEY) ?? null), defaultLimit, people };
 }
 
 /** Sets (or with null removes) the team's, the default or one person's monthly budget; audited. */

@@ -28,6 +28,7 @@ for (const width of [1280, 390]) {
       ["/admin/members", "members", "members"],
       ["/admin/tasks", "all tasks", "all-tasks"],
       ["/admin/audit", "audit", "audit"],
+      ["/admin/usage", "usage", "people"],
     ] as const) {
       await page.goto(path);
       await expect(page.getByTestId(ready)).toBeVisible();
