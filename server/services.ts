@@ -51,6 +51,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       invitationTtlHours: config.team.invitationTtlHours,
       passwordResetTtlHours: config.team.passwordResetTtlHours,
       passwordSignIn: config.passwordSignIn,
+      defaultTimeZone: config.defaultTimeZone,
     },
     taskDeps: {
       db,

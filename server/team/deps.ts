@@ -13,6 +13,8 @@ export interface TeamDeps {
   passwordResetTtlHours: number;
   /** "admins": members join and sign in through single sign-on only. */
   passwordSignIn?: "everyone" | "admins";
+  /** The reporting time zone when no admin has set one (REPORTING_TIME_ZONE); UTC if absent. */
+  defaultTimeZone?: string;
   now?: () => Date;
 }
 

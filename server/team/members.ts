@@ -1,10 +1,14 @@
 /**
  * The members page's data: everyone in the team with role, status, how they
  * sign in, when they last did, and their tasks and spend this month; and the
- * invitations. A task counts in the month it was submitted; spend is the sum
- * of the stored per-task costs (the usage page will share this rule).
+ * invitations. A task counts in the month it was submitted, in the team's
+ * reporting time zone; spend is the sum of the stored per-task costs: the
+ * usage page's own query (server/usage/usage.ts).
  */
-import type { Db, Role } from "../db/client.ts";
+import type { Role } from "../db/client.ts";
+import { reportingTimeZone } from "../settings/settings.ts";
+import { resolvePeriod } from "../usage/periods.ts";
+import { usageGroups } from "../usage/usage.ts";
 import { nowOf, type TeamDeps } from "./deps.ts";
 import { toInvitationView, type InvitationView } from "./invitations.ts";
 
@@ -24,21 +28,24 @@ export interface MemberRow {
   spendThisMonth: number;
 }
 
-/** The first instant of `now`'s month, in UTC (the reporting time zone comes with the usage page). */
-export function monthStart(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+export interface MembersMonth {
+  /** The month's first instant and the next month's, in the reporting time zone. */
+  since: Date;
+  until: Date;
+  timeZone: string;
+  label: string;
 }
 
-export async function listMembers(deps: Pick<TeamDeps, "db" | "now">): Promise<{ members: MemberRow[]; invitations: InvitationView[]; monthStart: Date }> {
+export async function listMembers(deps: Pick<TeamDeps, "db" | "now" | "defaultTimeZone">): Promise<{ members: MemberRow[]; invitations: InvitationView[]; month: MembersMonth }> {
   const { db } = deps;
   const now = nowOf(deps);
-  const since = monthStart(now);
+  const period = resolvePeriod({ kind: "this-month" }, await reportingTimeZone(db, deps.defaultTimeZone ?? "UTC"), now);
   const [users, usage, invitations] = await Promise.all([
     db.user.findMany({
       orderBy: [{ status: "asc" }, { email: "asc" }],
       select: { id: true, name: true, email: true, role: true, status: true, lastSignInAt: true, createdAt: true, passwordHash: true, accounts: { select: { provider: true } } },
     }),
-    monthUsage(db, since),
+    usageGroups(db, { from: period.from, to: period.to }).then(({ people }) => new Map(people.map((p) => [p.userId, { tasks: p.tasks, spend: p.cost }]))),
     db.invitation.findMany({ where: { acceptedAt: null, revokedAt: null }, orderBy: { createdAt: "desc" }, take: 500 }),
   ]);
   const members = users.map((u): MemberRow => ({
@@ -53,14 +60,9 @@ export async function listMembers(deps: Pick<TeamDeps, "db" | "now">): Promise<{
     tasksThisMonth: usage.get(u.id)?.tasks ?? 0,
     spendThisMonth: usage.get(u.id)?.spend ?? 0,
   }));
-  return { members, invitations: invitations.map((i) => toInvitationView(i, now)), monthStart: since };
-}
-
-async function monthUsage(db: Db, since: Date): Promise<Map<string, { tasks: number; spend: number }>> {
-  const rows = await db.$queryRaw<Array<{ userId: string; tasks: bigint; spend: string | null }>>`
-    SELECT t."userId", count(*) AS tasks, sum(b."cost")::text AS spend
-    FROM "Task" t LEFT JOIN "BillingRecord" b ON b."taskId" = t."id"
-    WHERE t."createdAt" >= ${since}
-    GROUP BY t."userId"`;
-  return new Map(rows.map((r) => [r.userId, { tasks: Number(r.tasks), spend: Number(r.spend ?? 0) }]));
+  return {
+    members,
+    invitations: invitations.map((i) => toInvitationView(i, now)),
+    month: { since: period.from, until: period.to, timeZone: period.timeZone, label: period.label },
+  };
 }

@@ -374,16 +374,21 @@ describe("what admins see", () => {
             durationSeconds: 5,
             status: cost === null ? "processing" : "completed",
             createdAt: new Date(createdAt),
-            ...(cost !== null && { billing: { create: { userId: mo.id, billedSeconds: 5, quality: "720p", pricePerSecond: 0.086, currency: "USD", cost } } }),
+            ...(cost !== null && { cost, billing: { create: { userId: mo.id, billedSeconds: 5, quality: "720p", pricePerSecond: 0.086, currency: "USD", cost } } }),
           },
         });
       await task("2026-11-02T00:00:00Z", 0.43);
       await task("2026-11-09T00:00:00Z", 0.123456);
       await task("2026-11-09T01:00:00Z", null);
       await task("2026-10-31T23:59:59Z", 5); // last month
-      const { members } = await listMembers({ db: db.db, now: () => new Date("2026-11-10T00:00:00Z") });
+      const { members, month } = await listMembers({ db: db.db, now: () => new Date("2026-11-10T00:00:00Z") });
       expect(members.find((m) => m.email === "mo@example.test")).toMatchObject({ tasksThisMonth: 3, spendThisMonth: 0.553456, signInMethods: ["password"], status: "active", role: "member" });
       expect(members.find((m) => m.email === "r@example.test")).toMatchObject({ tasksThisMonth: 0, spendThisMonth: 0, role: "admin" });
+      expect(month).toMatchObject({ since: new Date("2026-11-01T00:00:00Z"), until: new Date("2026-12-01T00:00:00Z"), timeZone: "UTC" });
+      // In Auckland (UTC+13 in November) the last task of 31 October UTC was submitted on 1 November.
+      const auckland = await listMembers({ db: db.db, now: () => new Date("2026-11-10T00:00:00Z"), defaultTimeZone: "Pacific/Auckland" });
+      expect(auckland.members.find((m) => m.email === "mo@example.test")).toMatchObject({ tasksThisMonth: 4, spendThisMonth: 5.553456 });
+      expect(auckland.month.since).toEqual(new Date("2026-10-31T11:00:00Z"));
 
       // The admins' list of every task: filters and keyset pages that neither skip nor repeat.
       const all = await listAllTasks(db.db, {}, { limit: 2 });

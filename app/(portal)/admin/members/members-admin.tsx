@@ -63,7 +63,7 @@ function methodLabel(methods: string[]): string {
   return methods.map((m) => (m === "sso" ? "Single sign-on" : "Password")).join(", ");
 }
 
-export function MembersAdmin({ currency, viewerId, monthStartDay }: { currency: string; viewerId: string; monthStartDay: string }) {
+export function MembersAdmin({ currency, viewerId }: { currency: string; viewerId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const members = useQuery(trpc.team.members.queryOptions());
@@ -100,6 +100,11 @@ export function MembersAdmin({ currency, viewerId, monthStartDay }: { currency: 
         {members.isLoading && <p className="muted">Loading…</p>}
         {members.error && <p className="error">{members.error.message}</p>}
         {members.data && (
+          <p className="muted" data-testid="members-month">
+            This month: {members.data.month.label} ({members.data.month.timeZone}), as on the usage page.
+          </p>
+        )}
+        {members.data && (
           <table className="history" data-testid="members">
             <thead>
               <tr>
@@ -126,7 +131,11 @@ export function MembersAdmin({ currency, viewerId, monthStartDay }: { currency: 
                   <td data-label="Sign-in">{methodLabel(m.signInMethods)}</td>
                   <td data-label="Last sign-in">{when(m.lastSignInAt)}</td>
                   <td data-label="Tasks this month">
-                    <Link href={`/admin/tasks?user=${encodeURIComponent(m.id)}&from=${monthStartDay}`}>{m.tasksThisMonth}</Link>
+                    <Link
+                      href={`/admin/tasks?user=${encodeURIComponent(m.id)}&since=${encodeURIComponent(members.data.month.since.toISOString())}&until=${encodeURIComponent(members.data.month.until.toISOString())}`}
+                    >
+                      {m.tasksThisMonth}
+                    </Link>
                   </td>
                   <td data-label="Spend this month">{money(m.spendThisMonth, currency)}</td>
                   <td data-label="Actions" className="actions">

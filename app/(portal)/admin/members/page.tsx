@@ -1,6 +1,5 @@
 import { getServices } from "@/server/app-services.ts";
 import { requireAdmin } from "../../guards.ts";
-import { monthStart } from "@/server/team/members.ts";
 import { MembersAdmin } from "./members-admin.tsx";
 
 export const dynamic = "force-dynamic";
@@ -12,10 +11,10 @@ export default async function MembersPage() {
     <>
       <h1>Members</h1>
       <p className="muted">
-        Everyone in the team, and the invitations still open. Tasks and spend count what was submitted this month (UTC).
+        Everyone in the team, and the invitations still open. Tasks and spend count what was submitted this month, in the team’s reporting time zone.
         {config.team.mail ? " Invitation and reset links are also emailed." : " Links are shown here to pass on (no mail server is configured)."}
       </p>
-      <MembersAdmin currency={config.prices.currency} viewerId={viewer.id} monthStartDay={monthStart(new Date()).toISOString().slice(0, 10)} />
+      <MembersAdmin currency={config.prices.currency} viewerId={viewer.id} />
     </>
   );
 }
