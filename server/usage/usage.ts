@@ -180,18 +180,12 @@ export function microUnits(decimal: string | null): bigint {
 
 const fromMicro = (units: bigint) => Number(units) / 1e6;
 
-interface Cell {
+/** One (person, mode, quality, failure code) cell of the groups query. */
+interface Cell extends TotalsRow {
   userId: string;
   mode: string;
   quality: string;
   failure: string | null;
-  tasks: bigint;
-  completed: bigint;
-  failed: bigint;
-  running: bigint;
-  unknown: bigint;
-  seconds: bigint | null;
-  cost: string | null;
 }
 
 /** Adds cells up into totals, exactly (costs in micro-units). */
