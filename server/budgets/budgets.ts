@@ -34,6 +34,8 @@ export interface BudgetAlert {
   threshold: (typeof THRESHOLDS)[number];
   limit: number;
   used: number;
+  /** Reached by a refusal: the estimate of the video that did not fit. */
+  refusedEstimate?: number;
 }
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -58,15 +60,43 @@ async function limitsOf(db: Pick<Db, "budget">, userId: string): Promise<Limits>
   };
 }
 
+/**
+ * A submit that does not fit a budget: the message people read, and which
+ * budget, so the refusal can be noticed once its transaction has rolled back.
+ */
+export class OverBudgetError extends AppError {
+  static override readonly kind: string = "OverBudgetError";
+  constructor(
+    message: string,
+    readonly budget: { scope: "personal" | "team"; key: string; month: string; limit: number; used: number; estimate: number },
+  ) {
+    super("PAYMENT_REQUIRED", message, { _form: [message] });
+  }
+}
+
 /** Sends people to what they can do: what remains, what this would cost, when it renews. */
-function overBudget(scope: "personal" | "team", limit: number, used: number, estimate: number, month: string, tz: string, currency: string): AppError {
+function overBudget(scope: "personal" | "team", key: string, limit: number, used: number, estimate: number, month: string, tz: string, currency: string): OverBudgetError {
   const left = Math.max(0, round6(limit - used));
   const renews = new Date(monthBounds(month, tz).to).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: tz });
   const whose = scope === "personal" ? "your monthly budget" : "the team's monthly budget";
   const message =
     `This video is estimated at ${estimate.toFixed(2)} ${currency}, but ${whose} has ${left.toFixed(2)} ${currency} left ` +
     `(of ${limit.toFixed(2)} ${currency}). It renews on ${renews}. Choose a shorter or 720p video, or ask an admin.`;
-  return new AppError("PAYMENT_REQUIRED", message, { _form: [message] });
+  return new OverBudgetError(message, { scope, key, month, limit, used: round6(used), estimate });
+}
+
+/**
+ * After a refused submit (its transaction rolled back): a budget that is 80 %
+ * used or more and can no longer pay for the video asked for has been
+ * reached; the 100 % notice goes out once that month (also when no
+ * reservation filled it exactly). A refusal with most of the budget left (one
+ * video larger than the rest) is the person's news only.
+ */
+export async function noteRefusal(db: Db, err: OverBudgetError, userId: string, now: Date): Promise<BudgetAlert[]> {
+  const { scope, key, month, limit, used } = err.budget;
+  if (used < 0.8 * limit) return [];
+  const { count } = await db.budgetLedger.updateMany({ where: { key, month, alerted100At: null }, data: { alerted100At: now } });
+  return count === 1 ? [{ scope, userId: scope === "personal" ? userId : null, month, threshold: 1, limit, used, refusedEstimate: err.budget.estimate }] : [];
 }
 
 /** Marks the thresholds a ledger row has just crossed (each once per month); returns them. */
@@ -108,7 +138,7 @@ export async function reserveBudget(
       RETURNING "reserved"::text, "spent"::text`;
     if (!row) {
       const current = await tx.budgetLedger.findUniqueOrThrow({ where: { key_month: { key, month } } });
-      throw overBudget(scope, limit ?? 0, Number(current.reserved) + Number(current.spent), input.estimate, month, input.timeZone, input.currency);
+      throw overBudget(scope, key, limit ?? 0, Number(current.reserved) + Number(current.spent), input.estimate, month, input.timeZone, input.currency);
     }
     if (limit !== null) {
       const used = round6(Number(row.reserved) + Number(row.spent));
@@ -142,9 +172,11 @@ export interface BudgetUse {
   remaining: number | null;
   /** (spent + reserved) / limit; null without a limit. */
   used: number | null;
+  /** Reached this month: 100 % used, or a submit refused with 80 % or more used (noticed once). */
+  reached: boolean;
 }
 
-function useOf(limit: number | null, ledger: { spent: unknown; reserved: unknown } | null): BudgetUse {
+function useOf(limit: number | null, ledger: { spent: unknown; reserved: unknown; alerted100At?: Date | null } | null): BudgetUse {
   const spent = Number(ledger?.spent ?? 0);
   const reserved = Number(ledger?.reserved ?? 0);
   return {
@@ -153,6 +185,8 @@ function useOf(limit: number | null, ledger: { spent: unknown; reserved: unknown
     reserved,
     remaining: limit === null ? null : Math.max(0, round6(limit - spent - reserved)),
     used: limit === null || limit === 0 ? (limit === 0 ? 1 : null) : round6((spent + reserved) / limit),
+    // A raised limit undoes it: reached only while 80 % or more is still used.
+    reached: limit !== null && (spent + reserved >= limit || (ledger?.alerted100At != null && spent + reserved >= 0.8 * limit)),
   };
 }
 
@@ -201,7 +235,7 @@ export async function budgetOverview(db: Db, month: string): Promise<{ team: Bud
 export async function setBudget(db: Db, actor: Actor, input: { scope: "team" | "default" | "user"; userId?: string; monthlyLimit: number | null }): Promise<void> {
   if (input.scope === "user" && !input.userId) throw new AppError("BAD_REQUEST", "Choose whose budget to set.");
   if (input.monthlyLimit !== null && (!Number.isFinite(input.monthlyLimit) || input.monthlyLimit < 0 || input.monthlyLimit > 1e8)) {
-    throw new AppError("BAD_REQUEST", "A budget is an amount from 0 up.", { monthlyLimit: ["Enter an amount from 0 up."] });
+    throw new AppError("BAD_REQUEST", "A budget is an amount from 0 to 100,000,000.", { monthlyLimit: ["Enter an amount from 0 to 100,000,000."] });
   }
   const key = input.scope === "user" ? userKey(input.userId as string) : input.scope === "team" ? TEAM_KEY : DEFAULT_KEY;
   await transaction(db, async (tx) => {

@@ -17,10 +17,15 @@ export function budgetNotifier(deps: { db: Db; mailer: Mailer | null; currency: 
       const person = alert.userId ? await deps.db.user.findUnique({ where: { id: alert.userId }, select: { email: true } }) : null;
       const whose = alert.scope === "team" ? "The team" : (person?.email ?? "Someone");
       const pct = Math.round(alert.threshold * 100);
-      const subject = `${whose} has used ${pct} % of the ${alert.scope === "team" ? "team's" : "monthly"} video budget (${alert.month})`;
+      const budget = alert.scope === "team" ? "the team's monthly budget" : "the monthly budget";
+      const subject =
+        alert.threshold >= 1
+          ? `${whose} has reached ${alert.scope === "team" ? "the team's" : "their"} video budget for ${alert.month}`
+          : `${whose} has used ${pct} % of ${alert.scope === "team" ? "the team's" : "their"} video budget for ${alert.month}`;
+      const refused = alert.refusedEstimate !== undefined ? ` A video estimated at ${alert.refusedEstimate.toFixed(2)} ${deps.currency} was refused.` : "";
       const text =
-        `${whose} has used ${alert.used.toFixed(2)} of ${alert.limit.toFixed(2)} ${deps.currency} of the ${alert.scope === "team" ? "team's monthly budget" : "monthly budget"} for ${alert.month}` +
-        `${alert.threshold >= 1 ? "; further videos are refused until it renews or an admin raises it" : ""}.\n`;
+        `${whose} has used ${alert.used.toFixed(2)} of ${alert.limit.toFixed(2)} ${deps.currency} of ${budget} for ${alert.month}.${refused}` +
+        `${alert.threshold >= 1 ? " Videos that do not fit are refused until it renews or an admin raises it." : ""}\n`;
       const to = new Set([...(alert.scope === "personal" && person ? [person.email] : []), ...admins]);
       for (const address of to) await mailer.send({ to: address, subject, text });
     }

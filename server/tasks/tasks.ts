@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
-import { reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
+import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
 import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
 import { reportingTimeZone } from "../settings/settings.ts";
 import { olderThan, pageOf } from "../db/keyset.ts";
@@ -39,6 +39,11 @@ export interface CreateTaskOptions {
   clientRequestId?: string;
 }
 
+/** Budget notices go out after the transaction, and never hold up or fail a submit. */
+function notify(deps: TaskDeps, alerts: BudgetAlert[]): void {
+  if (alerts.length > 0) void deps.notifyBudget?.(alerts).catch((err: unknown) => console.warn(`[budgets] notice failed: ${(err as Error).message}`));
+}
+
 /**
  * Stores the task, then submits it. The row exists before the paid call, so a
  * crash after it leaves a `submitting` task to reconcile rather than a paid
@@ -62,6 +67,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   const estimate = costAt(pricePerSecond, input.duration);
   let task: Task;
   let alerts: BudgetAlert[] = [];
+  const now = new Date();
   try {
     // The estimate is held against the budgets in the transaction that stores the task.
     task = await transaction(deps.db, async (tx) => {
@@ -70,7 +76,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         estimate,
         timeZone: await reportingTimeZone(tx, deps.defaultTimeZone),
         currency: deps.prices.currency,
-        now: new Date(),
+        now,
       });
       alerts = reserved.alerts;
       return tx.task.create({
@@ -90,6 +96,8 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         reservedCost: estimate,
         budgetMonth: reserved.month,
         status: "submitting",
+        // The instant the budget month was taken from: usage and budgets count the task in the same period.
+        createdAt: now,
       },
     });
     });
@@ -99,9 +107,10 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
       const winner = await sameRequest(opts.clientRequestId);
       if (winner) return winner;
     }
+    if (err instanceof OverBudgetError) notify(deps, await noteRefusal(deps.db, err, user.id, now).catch(() => []));
     throw err;
   }
-  if (alerts.length > 0) void deps.notifyBudget?.(alerts).catch((err: unknown) => console.warn(`[budgets] notice failed: ${(err as Error).message}`));
+  notify(deps, alerts);
   return submitTask(deps, task);
 }
 
@@ -337,7 +346,8 @@ export function toTaskView(t: Task, owner: TaskOwner): TaskView {
     quality: t.quality,
     currency: t.currency,
     estimatedCost: Number(t.estimatedCost),
-    cost: t.billedSeconds === null ? null : costAt(Number(t.pricePerSecond), t.billedSeconds),
+    // The stored cost, the one every total sums (written once when the task ends).
+    cost: t.cost === null ? null : Number(t.cost),
     archiveStatus: t.archiveStatus,
     archiveError: t.archiveError,
     videoUrl: t.archiveStatus === "archived" ? `/api/media/${t.id}` : (t.resultUrls[0] ?? null),

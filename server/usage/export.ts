@@ -11,10 +11,11 @@ import { Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
+import { budgetOverview } from "../budgets/budgets.ts";
 import { routeHandler, type HttpHandler } from "../http/errors.ts";
 import { AppError } from "../errors.ts";
 import type { SessionUser } from "../users/users.ts";
-import { periodSpecSchema, type PeriodSpec } from "./periods.ts";
+import { monthOf, periodSpecSchema, type PeriodSpec } from "./periods.ts";
 import { periodFor, type UsageDeps } from "./service.ts";
 import { usageByPerson } from "./usage.ts";
 
@@ -60,6 +61,16 @@ async function requireAdmin(deps: ExportDeps): Promise<void> {
   if (user.role !== "admin") throw new AppError("FORBIDDEN", "Only admins can export the team's usage.");
 }
 
+/** A person's budget for the month (their own or the default): limit, and spent plus reserved; empty without one. */
+function budgetColumns(use: { limit: number | null; spent: number; reserved: number } | null, defaultLimit: number | null, budgetMonth: string) {
+  const limit = use ? use.limit : defaultLimit;
+  return {
+    budgetMonth,
+    budgetLimit: limit === null ? "" : limit.toFixed(6),
+    budgetUsed: limit === null ? "" : ((use?.spent ?? 0) + (use?.reserved ?? 0)).toFixed(6),
+  };
+}
+
 const slug = (label: string) => label.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 
 /** GET /api/usage/people.csv: the per-person table of a period. */
@@ -68,7 +79,8 @@ export function peopleCsvRoute(deps: () => ExportDeps): HttpHandler {
     const d = deps();
     await requireAdmin(d);
     const period = await periodFor(d, periodSpecOf(req.url));
-    const people = await usageByPerson(d.db, { from: period.from, to: period.to });
+    const budgetMonth = period.month ?? monthOf(d.now?.() ?? new Date(), period.timeZone);
+    const [people, budgets] = await Promise.all([usageByPerson(d.db, { from: period.from, to: period.to }), budgetOverview(d.db, budgetMonth)]);
     const columns = [
       { key: "email", header: "email" },
       { key: "name", header: "name" },
@@ -86,6 +98,9 @@ export function peopleCsvRoute(deps: () => ExportDeps): HttpHandler {
       { key: "cost", header: "cost" },
       { key: "currency", header: "currency" },
       { key: "failureRate", header: "failure_rate" },
+      { key: "budgetMonth", header: "budget_month" },
+      { key: "budgetLimit", header: "budget_limit" },
+      { key: "budgetUsed", header: "budget_spent_and_reserved" },
     ];
     const rows = people.map((p) => ({
       ...p,
@@ -98,6 +113,7 @@ export function peopleCsvRoute(deps: () => ExportDeps): HttpHandler {
       cost: p.cost.toFixed(6),
       currency: d.currency,
       failureRate: p.failureRate === null ? "" : p.failureRate.toFixed(4),
+      ...budgetColumns(budgets.people.get(p.userId) ?? null, budgets.defaultLimit, budgetMonth),
     }));
     return csvResponse(Readable.from(rows).pipe(stringify(csvOptions(columns))), `usage-people-${slug(period.label)}.csv`);
   });
@@ -118,7 +134,7 @@ export function tasksCsvRoute(deps: () => ExportDeps): HttpHandler {
               t."mode"::text AS mode, t."quality", t."durationSeconds" AS duration_asked_seconds,
               coalesce(t."billedSeconds"::text, '') AS billed_seconds, t."pricePerSecond"::text AS price_per_second,
               coalesce(t."cost"::text, '') AS cost, t."currency", t."status"::text AS status, coalesce(t."errorCode", '') AS error_code,
-              ${local("createdAt")} AS submitted_at, coalesce(${local("completedAt")}, '') AS ended_at
+              ${local("createdAt")} AS submitted_at, coalesce(${local("completedAt")}, '') AS ended_at, $3 AS time_zone
        FROM "Task" t JOIN "User" u ON u."id" = t."userId"
        WHERE t."createdAt" >= $1 AND t."createdAt" < $2
        ORDER BY t."createdAt", t."id"`,
@@ -142,8 +158,10 @@ export function tasksCsvRoute(deps: () => ExportDeps): HttpHandler {
       "error_code",
       "submitted_at",
       "ended_at",
+      "time_zone",
     ];
-    const columns = headers.map((h) => ({ key: h, header: h === "submitted_at" || h === "ended_at" ? `${h} (${tz})` : h }));
+    // Stable headers whatever the zone: the zone of the times is a column of its own.
+    const columns = headers.map((h) => ({ key: h, header: h }));
     const csv = stringify(csvOptions(columns));
     let released = false;
     const release = () => {

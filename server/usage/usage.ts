@@ -342,7 +342,7 @@ export interface UsageReport {
 /** Everything the usage page shows for a period: three passes over its tasks (groups, days, the previous period's totals). */
 export async function usageReport(db: Db, period: Period, opts: { groupBy: SeriesGroup; userId?: string; top?: number }): Promise<UsageReport> {
   const f: UsageFilter = { from: period.from, to: period.to, ...(opts.userId && { userId: opts.userId }) };
-  const before = { ...f, from: new Date(period.from.getTime() - (period.to.getTime() - period.from.getTime())), to: period.from };
+  const before = { ...f, from: period.previous.from, to: period.previous.to };
   const [groups, previous, points] = await Promise.all([
     usageGroups(db, f),
     usageTotals(db, before),

@@ -40,6 +40,7 @@ test("an admin reviews the month: periods, grouping, a person's tasks, the CSV; 
   await expect(row.getByTestId("person-cost")).toHaveText("0.43 USD");
   const pageTotal = (await page.getByTestId("cost-total").locator(".stat-value").textContent())!;
   await expect(page.locator(".recharts-surface").first()).toBeVisible();
+  await expect(page.getByTestId("compared-with")).toContainText("(as far as now)"); // this month so far against last month as far
   await expectAccessible(page, "usage");
   const shot = testInfo.outputPath("usage-page.png");
   await page.screenshot({ path: shot, fullPage: true });
@@ -89,9 +90,19 @@ test("an admin reviews the month: periods, grouping, a person's tasks, the CSV; 
   expect(direct.status()).toBe(402);
   expect(await direct.text()).toContain("your monthly budget has 0.14 USD left");
   // The admin sees the threshold on the usage page.
+  // The admin sees it reached: 86 % used and a video refused (one notice, no mail server here).
   await page.reload();
-  await expect(row.locator("[data-threshold]")).toContainText("over 80 %");
+  await expect(row.locator("[data-threshold]")).toContainText("used up");
   await uma.context.close();
+
+  // Anyone's own budget, also for someone with no task this month.
+  const newcomer = addUser(MAIN, `newcomer-${Date.now()}@e2e.test`);
+  await page.reload();
+  const form = page.getByRole("form", { name: "A person's own budget" });
+  await form.getByLabel("Person").selectOption({ label: newcomer.email });
+  await form.getByLabel(/Own monthly budget/).fill("2.5");
+  await form.getByRole("button", { name: "Set" }).click();
+  await expect(form.getByRole("status")).toHaveText(`${newcomer.email} now has 2.50 USD a month.`);
 });
 
 test("a click on a person opens their tasks for the period", async ({ page }) => {

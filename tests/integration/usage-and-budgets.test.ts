@@ -6,9 +6,16 @@
  * releases its reservation exactly once; the CSV exports parse back (with a
  * CSV library) to the page's totals; members are refused the exports.
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { budgetStatus, setBudget, TEAM_KEY, userKey } from "@/server/budgets/budgets.ts";
+import { SMTPServer } from "smtp-server";
+import { budgetStatus, OverBudgetError, setBudget, TEAM_KEY, userKey, type BudgetAlert } from "@/server/budgets/budgets.ts";
+import { budgetNotifier } from "@/server/budgets/notify.ts";
+import { freePort } from "@/server/db/embedded.ts";
+import { DEFAULT_MIGRATIONS_DIR } from "@/server/db/migrate.ts";
+import { createMailer } from "@/server/mail/mailer.ts";
 import type { Role } from "@/server/db/client.ts";
 import { AppError } from "@/server/errors.ts";
 import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
@@ -197,6 +204,60 @@ describe("budgets", () => {
     expect(Number((await db.task.findUniqueOrThrow({ where: { id: done.id } })).cost)).toBeCloseTo(0.516, 6);
   });
 
+  it("80 % and 100 % are noticed once a month each, also when a refusal reaches the budget; the mails go to the person and the admins", async () => {
+    const db = portal.services.db;
+    const dee = await make("dee@budget.test");
+    await setBudget(db, actor(), { scope: "user", userId: dee.id, monthlyLimit: 1 }); // two 0.43 videos fit, a third does not
+    const received: Array<{ to: string; subject: string }> = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      onData(stream, session, done) {
+        let body = "";
+        stream.on("data", (c: Buffer) => (body += c.toString()));
+        stream.on("end", () => {
+          received.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), subject: /^Subject: (.*)$/m.exec(body)?.[1] ?? "" });
+          done();
+        });
+      },
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => smtp.listen(port, "127.0.0.1", () => r()));
+    try {
+      const notifier = budgetNotifier({ db, mailer: createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: "Portal <portal@example.test>" }), currency: "USD" })!;
+      const alerts: BudgetAlert[] = [];
+      let sent = Promise.resolve();
+      const deps = { ...portal.services.taskDeps, notifyBudget: async (a: BudgetAlert[]) => {
+          alerts.push(...a);
+          sent = sent.then(() => notifier(a));
+        },
+      };
+      await createTask(deps, dee, input("dee 1")); // 43 %
+      expect(alerts).toEqual([]);
+      await createTask(deps, dee, input("dee 2")); // 86 %
+      expect(alerts.map((a) => [a.scope, a.threshold])).toEqual([["personal", 0.8]]);
+      await expect(createTask(deps, dee, input("dee 3"))).rejects.toBeInstanceOf(OverBudgetError); // 0.14 left: reached
+      await expect(createTask(deps, dee, input("dee 4"))).rejects.toMatchObject({ code: "PAYMENT_REQUIRED" }); // noticed already
+      expect(alerts.map((a) => [a.scope, a.threshold, a.refusedEstimate ?? null])).toEqual([
+        ["personal", 0.8, null],
+        ["personal", 1, 0.43],
+      ]);
+      expect((await budgetStatus(db, dee.id, "UTC")).personal).toMatchObject({ reached: true });
+      await sent;
+      const to = (subject: RegExp) => received.filter((m) => subject.test(m.subject)).map((m) => m.to).sort();
+      expect(to(/dee@budget\.test has used 80 %/)).toEqual(["boss@budget.test", "dee@budget.test"]);
+      expect(to(/dee@budget\.test has reached their video budget/)).toEqual(["boss@budget.test", "dee@budget.test"]);
+      expect(received).toHaveLength(4);
+      // A refusal with most of the budget left is the person's news only.
+      const eve = await make("eve@budget.test");
+      await setBudget(db, actor(), { scope: "user", userId: eve.id, monthlyLimit: 0.3 });
+      await expect(createTask(deps, eve, input("eve"))).rejects.toMatchObject({ code: "PAYMENT_REQUIRED" });
+      expect(alerts).toHaveLength(2);
+    } finally {
+      await new Promise<void>((r) => smtp.close(() => r()));
+    }
+  });
+
   it("budget and time zone changes are audited; a person's own budget overrides the default", async () => {
     const db = portal.services.db;
     const cy = await make("cy@budget.test");
@@ -254,10 +315,11 @@ describe("budgets", () => {
           expect(rows).toHaveLength(report.totals.tasks);
           expect(Object.keys(rows[0]!)).toEqual([
             "owner_email", "owner_name", "task_id", "provider_task_id", "mode", "quality", "duration_asked_seconds", "billed_seconds",
-            "price_per_second", "cost", "currency", "status", "error_code", "submitted_at (UTC)", "ended_at (UTC)",
+            "price_per_second", "cost", "currency", "status", "error_code", "submitted_at", "ended_at", "time_zone",
           ]);
         } else {
           expect(rows.reduce((s, r) => s + Number(r.tasks), 0)).toBe(report.totals.tasks);
+          expect(Object.keys(rows[0]!).slice(-3)).toEqual(["budget_month", "budget_limit", "budget_spent_and_reserved"]);
         }
         expect((await fetch(`${asMember.url}/x.csv`)).status).toBe(403);
         expect((await fetch(`${anonymous.url}/x.csv`)).status).toBe(401);
@@ -267,5 +329,30 @@ describe("budgets", () => {
       }
     }
     expect(TEAM_KEY).toBe("team");
+  });
+});
+
+describe("budgets start from what was spent before them (migration 20261126190000_budget_ledger_backfill)", () => {
+  it("tasks without a budget month count in their month's ledgers; running ones then settle against it", async () => {
+    const db = await createTestDatabase();
+    try {
+      const ann = await db.db.user.create({ data: { email: "ann@backfill.test" } });
+      const bob = await db.db.user.create({ data: { email: "bob@backfill.test" } });
+      const task = (userId: string, createdAt: string, status: "completed" | "failed" | "processing", cost: number | null) =>
+        db.db.task.create({ data: { userId, mode: "first_frame", prompt: "x", request: {}, durationSeconds: 5, status, cost, createdAt: new Date(createdAt) } });
+      await task(ann.id, "2026-11-02T10:00:00Z", "completed", 0.43);
+      await task(ann.id, "2026-11-20T10:00:00Z", "failed", 0);
+      await task(bob.id, "2026-10-31T23:00:00Z", "completed", 0.72);
+      const running = await task(bob.id, "2026-11-25T10:00:00Z", "processing", null);
+      await db.db.budgetLedger.create({ data: { key: "team", month: "2026-11", spent: 1 } }); // already counted since budgets came
+      const sql = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, "20261126190000_budget_ledger_backfill", "migration.sql"), "utf8");
+      await db.db.$executeRawUnsafe(`DO $$ BEGIN ${sql.replace(/--[^\n]*\n/g, "")} END $$`);
+      const ledgers = Object.fromEntries((await db.db.budgetLedger.findMany()).map((l) => [`${l.key.replace(ann.id, "ann").replace(bob.id, "bob")} ${l.month}`, Number(l.spent)]));
+      expect(ledgers).toEqual({ "team 2026-11": 1.43, "team 2026-10": 0.72, "user:ann 2026-11": 0.43, "user:bob 2026-10": 0.72, "user:bob 2026-11": 0 });
+      expect(await db.db.task.findUniqueOrThrow({ where: { id: running.id } })).toMatchObject({ budgetMonth: "2026-11" });
+      expect(await db.db.task.count({ where: { budgetMonth: null } })).toBe(0);
+    } finally {
+      await db.drop();
+    }
   });
 });

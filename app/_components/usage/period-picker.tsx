@@ -12,12 +12,13 @@ const KINDS: Array<[Kind, string]> = [
   ["range", "Dates"],
 ];
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today in the reporting time zone (en-CA formats as YYYY-MM-DD). */
+const today = (timeZone?: string) => new Intl.DateTimeFormat("en-CA", { timeZone: timeZone ?? "UTC", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 
 /** The period selector: this month (default), last month, a month, a week, a day, or any dates. */
-export function PeriodPicker({ value, onChange }: { value: PeriodSpec; onChange: (spec: PeriodSpec) => void }) {
+export function PeriodPicker({ value, onChange, timeZone }: { value: PeriodSpec; onChange: (spec: PeriodSpec) => void; timeZone?: string | undefined }) {
   const setKind = (kind: Kind) => {
-    const day = "day" in value ? value.day : today();
+    const day = "day" in value ? value.day : today(timeZone);
     if (kind === "this-month" || kind === "last-month") onChange({ kind });
     else if (kind === "month") onChange({ kind, month: day.slice(0, 7) });
     else if (kind === "day" || kind === "week") onChange({ kind, day });

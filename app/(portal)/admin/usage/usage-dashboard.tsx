@@ -14,7 +14,7 @@ type Metric = "cost" | "billedSeconds";
 
 const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)} %`);
 
-/** "+12 %" against the previous period of the same length, or nothing to compare with. */
+/** "+12 %" against the previous period (named under the figures), or nothing to compare with. */
 function Change({ now, before, better }: { now: number; before: number; better: "up" | "down" }) {
   if (before === 0) return <span className="muted small">no earlier figure</span>;
   const change = (now - before) / before;
@@ -38,9 +38,9 @@ function Card({ label, value, children, testId }: { label: string; value: ReactN
 }
 
 /** Budget use as "1.20 / 5.00 USD (24 %)", flagged at 80 % and 100 %. */
-export function BudgetUse({ use, currency }: { use: { limit: number | null; spent: number; reserved: number; used: number | null }; currency: string }) {
+export function BudgetUse({ use, currency }: { use: { limit: number | null; spent: number; reserved: number; used: number | null; reached?: boolean }; currency: string }) {
   if (use.limit === null) return <span className="muted">No budget</span>;
-  const level = use.used !== null && use.used >= 1 ? "danger" : use.used !== null && use.used >= 0.8 ? "warn" : "";
+  const level = use.reached || (use.used !== null && use.used >= 1) ? "danger" : use.used !== null && use.used >= 0.8 ? "warn" : "";
   return (
     <span className={level} data-threshold={level || undefined}>
       {(use.spent + use.reserved).toFixed(2)} / {money(use.limit, currency)} ({pct(use.used)})
@@ -129,7 +129,7 @@ export function UsageDashboard() {
   return (
     <div className="stack">
       <section className="card stack">
-        <PeriodPicker value={period} onChange={setPeriod} />
+        <PeriodPicker value={period} onChange={setPeriod} timeZone={data?.period.timeZone} />
         <div className="filters">
           <div className="field">
             <label htmlFor="group-by">Chart by</label>
@@ -205,6 +205,9 @@ export function UsageDashboard() {
               <Change now={data.totals.failureRate ?? 0} before={data.previous.failureRate ?? 0} better="down" />
             </Card>
           </div>
+          <p className="muted small" data-testid="compared-with">
+            Changes are against {data.period.previous.label}.
+          </p>
 
           <section className="card">
             <UsageChart
@@ -338,6 +341,11 @@ export function UsageDashboard() {
                 />
               </dd>
             </dl>
+            <PersonBudget
+              currency={currency}
+              pending={setBudget.isPending}
+              onSave={(userId, monthlyLimit, onDone) => setBudget.mutate({ scope: "user", userId, monthlyLimit }, { onSuccess: onDone })}
+            />
             {setBudget.error && (
               <p role="alert" className="error">
                 {setBudget.error.message}
@@ -370,7 +378,10 @@ export function UsageDashboard() {
           {data.outcomeUnknown.length > 0 && (
             <section className="card notice" data-testid="outcome-unknown">
               <h2>Outcome unknown: check the provider&apos;s console</h2>
-              <p className="small">These submissions were never confirmed; the provider may have charged for them. Their reservations were released.</p>
+              <p className="small">
+                These submissions were never confirmed; the provider may have charged for them. Their reservations were released.
+                {data.totals.outcomeUnknown > data.outcomeUnknown.length && ` The latest ${data.outcomeUnknown.length} of ${data.totals.outcomeUnknown} are listed.`}
+              </p>
               <ul>
                 {data.outcomeUnknown.map((t) => (
                   <li key={t.id}>
@@ -383,6 +394,60 @@ export function UsageDashboard() {
         </>
       )}
     </div>
+  );
+}
+
+/** Anyone's own budget, also for people with no task in the period (the table lists only those who have one). */
+function PersonBudget({
+  currency,
+  pending,
+  onSave,
+}: {
+  currency: string;
+  pending: boolean;
+  onSave: (userId: string, monthlyLimit: number | null, onDone: () => void) => void;
+}) {
+  const trpc = useTRPC();
+  const members = useQuery(trpc.team.members.queryOptions());
+  const [userId, setUserId] = useState("");
+  const [amount, setAmount] = useState("");
+  const [done, setDone] = useState("");
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const n = Number(amount);
+    if (!userId || (amount.trim() !== "" && (!Number.isFinite(n) || n < 0))) return;
+    const who = members.data?.members.find((m) => m.id === userId)?.email ?? "";
+    const limit = amount.trim() === "" ? null : n;
+    setDone("");
+    onSave(userId, limit, () => setDone(limit === null ? `${who} now has the default budget.` : `${who} now has ${money(limit, currency)} a month.`));
+    setAmount("");
+  };
+  return (
+    <form className="filters" onSubmit={submit} aria-label="A person's own budget">
+      <div className="field">
+        <label htmlFor="budget-person">Person</label>
+        <select id="budget-person" value={userId} onChange={(e) => setUserId(e.target.value)}>
+          <option value="">Choose…</option>
+          {members.data?.members
+            .filter((m) => m.status === "active")
+            .map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name ? `${m.name} (${m.email})` : m.email}
+              </option>
+            ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="budget-amount">Own monthly budget ({currency}; empty: the default)</label>
+        <input id="budget-amount" type="number" min="0" step="0.01" value={amount} onChange={(e) => setAmount(e.target.value)} />
+      </div>
+      <button type="submit" disabled={pending || !userId}>
+        Set
+      </button>
+      <p role="status" className="small ok">
+        {done}
+      </p>
+    </form>
   );
 }
 
