@@ -8,7 +8,6 @@
  * whom the portal invites or allows.
  */
 import { TRPCError } from "@trpc/server";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCaller } from "@/server/api/root.ts";
 import { checkSession, startSession } from "@/server/auth/sessions.ts";
@@ -26,6 +25,7 @@ import { createPasswordReset, deactivateUser, passwordResetForToken, reactivateU
 import { listAllTasks } from "@/server/tasks/tasks.ts";
 import { createUser, verifyCredentials, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startSmtpCatcher } from "../helpers/smtp.ts";
 
 let database: TestDatabase;
 let admin: SessionUser;
@@ -124,23 +124,10 @@ describe("invitations", () => {
   });
 
   it("are emailed through the configured SMTP server, and still shown when mail fails", async () => {
-    const received: Array<{ to: string; body: string }> = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      onData(stream, session, done) {
-        let body = "";
-        stream.on("data", (c: Buffer) => (body += c.toString()));
-        stream.on("end", () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), body });
-          done();
-        });
-      },
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => smtp.listen(port, "127.0.0.1", () => r()));
+    const smtp = await startSmtpCatcher();
+    const { received } = smtp;
     try {
-      const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: "Portal <portal@example.test>" });
+      const mailer = createMailer({ smtpUrl: smtp.url, from: "Portal <portal@example.test>" });
       const { link, emailed } = await inviteMember(deps({ mailer }), admin, { email: "mailed@example.test", role: "member" });
       expect(emailed).toBe(true);
       expect(received).toHaveLength(1);
@@ -152,7 +139,7 @@ describe("invitations", () => {
       expect(fallback.emailed).toBe(false);
       expect(fallback.link).toMatch(/\/invite\//);
     } finally {
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
     }
   });
 });

@@ -10,10 +10,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SMTPServer } from "smtp-server";
 import { budgetStatus, OverBudgetError, setBudget, TEAM_KEY, userKey, type BudgetAlert } from "@/server/budgets/budgets.ts";
 import { budgetNotifier } from "@/server/budgets/notify.ts";
-import { freePort } from "@/server/db/embedded.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "@/server/db/migrate.ts";
 import { createMailer } from "@/server/mail/mailer.ts";
 import type { Role } from "@/server/db/client.ts";
@@ -28,6 +26,7 @@ import { usageByPerson, usageSeries, usageTotals } from "@/server/usage/usage.ts
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { serveFetch } from "../helpers/http.ts";
+import { startSmtpCatcher } from "../helpers/smtp.ts";
 import { startTestPortal, type TestPortal } from "../helpers/services.ts";
 
 const input = (prompt: string, duration = 5) => createGenerationInputSchema().parse({ prompt, image_start: "https://example.com/first.png", duration });
@@ -208,23 +207,10 @@ describe("budgets", () => {
     const db = portal.services.db;
     const dee = await make("dee@budget.test");
     await setBudget(db, actor(), { scope: "user", userId: dee.id, monthlyLimit: 1 }); // two 0.43 videos fit, a third does not
-    const received: Array<{ to: string; subject: string }> = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      onData(stream, session, done) {
-        let body = "";
-        stream.on("data", (c: Buffer) => (body += c.toString()));
-        stream.on("end", () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), subject: /^Subject: (.*)$/m.exec(body)?.[1] ?? "" });
-          done();
-        });
-      },
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => smtp.listen(port, "127.0.0.1", () => r()));
+    const smtp = await startSmtpCatcher();
+    const { received } = smtp;
     try {
-      const notifier = budgetNotifier({ db, mailer: createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: "Portal <portal@example.test>" }), currency: "USD" })!;
+      const notifier = budgetNotifier({ db, mailer: createMailer({ smtpUrl: smtp.url, from: "Portal <portal@example.test>" }), currency: "USD" })!;
       const alerts: BudgetAlert[] = [];
       let sent = Promise.resolve();
       const deps = { ...portal.services.taskDeps, notifyBudget: async (a: BudgetAlert[]) => {
@@ -254,7 +240,7 @@ describe("budgets", () => {
       await expect(createTask(deps, eve, input("eve"))).rejects.toMatchObject({ code: "PAYMENT_REQUIRED" });
       expect(alerts).toHaveLength(2);
     } finally {
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
     }
   });
 

@@ -1,7 +1,8 @@
 "use client";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { utcDay } from "@/app/_components/format.ts";
+import { PersonSelect } from "@/app/_components/person-select.tsx";
 import { ShowMore } from "@/app/_components/show-more.tsx";
 import { modeLabel } from "@/app/_components/task-status.tsx";
 import { TaskTable } from "@/app/_components/task-table.tsx";
@@ -27,7 +28,6 @@ export interface AllTasksFilters {
 export function AllTasks({ initial }: { initial: AllTasksFilters }) {
   const trpc = useTRPC();
   const [filters, setFilters] = useState<AllTasksFilters>(initial);
-  const people = useQuery(trpc.team.members.queryOptions());
   const input = {
     ...(filters.userId && { userId: filters.userId }),
     ...(filters.status && { status: filters.status }),
@@ -49,14 +49,7 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
       <form className="card filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="f-person">Person</label>
-          <select id="f-person" value={filters.userId} onChange={(e) => set("userId")(e.target.value)}>
-            <option value="">Everyone</option>
-            {people.data?.members.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name ? `${m.name} (${m.email})` : m.email}
-              </option>
-            ))}
-          </select>
+          <PersonSelect id="f-person" value={filters.userId} onChange={set("userId")} empty="Everyone" />
         </div>
         <div className="field">
           <label htmlFor="f-status">Status</label>

@@ -5,6 +5,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import { money } from "@/app/_components/format.ts";
 import { modeLabel } from "@/app/_components/task-status.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
+import { PersonSelect } from "@/app/_components/person-select.tsx";
 import { PeriodPicker, periodQuery } from "@/app/_components/usage/period-picker.tsx";
 import { UsageChart } from "@/app/_components/usage/usage-chart.tsx";
 import type { PeriodSpec } from "@/server/usage/periods.ts";
@@ -426,16 +427,7 @@ function PersonBudget({
     <form className="filters" onSubmit={submit} aria-label="A person's own budget">
       <div className="field">
         <label htmlFor="budget-person">Person</label>
-        <select id="budget-person" value={userId} onChange={(e) => setUserId(e.target.value)}>
-          <option value="">Choose…</option>
-          {members.data?.members
-            .filter((m) => m.status === "active")
-            .map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name ? `${m.name} (${m.email})` : m.email}
-              </option>
-            ))}
-        </select>
+        <PersonSelect id="budget-person" value={userId} onChange={setUserId} empty="Choose…" activeOnly />
       </div>
       <div className="field">
         <label htmlFor="budget-amount">Own monthly budget ({currency}; empty: the default)</label>
