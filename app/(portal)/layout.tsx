@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { MainNav } from "../_components/main-nav.tsx";
 import { signOutAction } from "../signin/actions.ts";
 import { requireUser } from "./guards.ts";
 
@@ -10,23 +11,14 @@ export default async function PortalLayout({ children }: { children: ReactNode }
   const user = await requireUser();
   return (
     <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <header className="topbar">
         <Link href="/tasks" className="brand">
           Wan video portal
         </Link>
-        <nav aria-label="Main">
-          <Link href="/tasks/new">New video</Link>
-          <Link href="/tasks">My history</Link>
-          <Link href="/account">Account</Link>
-          {user.role === "admin" && (
-            <>
-              <Link href="/admin/usage">Usage</Link>
-              <Link href="/admin/members">Members</Link>
-              <Link href="/admin/tasks">All tasks</Link>
-              <Link href="/admin/audit">Audit</Link>
-            </>
-          )}
-        </nav>
+        <MainNav admin={user.role === "admin"} />
         <form action={signOutAction} className="signout">
           <span className="muted">{user.email}</span>
           <button type="submit" className="link">
@@ -34,7 +26,9 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           </button>
         </form>
       </header>
-      <main>{children}</main>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
     </>
   );
 }

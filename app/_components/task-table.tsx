@@ -1,17 +1,45 @@
 import Link from "next/link";
 import type { TaskView } from "@/server/tasks/tasks.ts";
+import { isTerminal } from "@/server/generation/status.ts";
 import { when } from "./format.ts";
 import { billedLabel, modeLabel, StatusBadge } from "./task-status.tsx";
 
-/** A list of tasks (one's history; the admins' list of every task, with the owner). Stacks into cards on phones. */
+/**
+ * The first frame of a finished video, drawn by the browser from the portal's
+ * copy (or the provider's link until it is copied): no server-side video tools.
+ */
+function Thumbnail({ task }: { task: TaskView }) {
+  if (task.status !== "completed" || !task.videoUrl) return <span className="thumb thumb-empty" aria-hidden="true" />;
+  return <video className="thumb" src={`${task.videoUrl}#t=0.1`} preload="metadata" muted playsInline aria-hidden="true" tabIndex={-1} />;
+}
+
+/** A running task's progress, live while the list refreshes. */
+function Progress({ task }: { task: TaskView }) {
+  if (isTerminal(task.status)) return null;
+  return (
+    <div className="progress progress-small" role="progressbar" aria-label={`Progress of “${task.prompt.slice(0, 40)}”`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={task.progress}>
+      <div className="progress-bar" style={{ width: `${task.progress}%` }} />
+      <span>{task.progress} %</span>
+    </div>
+  );
+}
+
+/**
+ * A list of tasks (one's history; the admins' list of every task, with the
+ * owner): a thumbnail, the prompt (whole on hover or focus), live progress.
+ * Rows become cards on phones.
+ */
 export function TaskTable({ tasks, showOwner = false, testId }: { tasks: TaskView[]; showOwner?: boolean; testId?: string }) {
   return (
-    <table className="history" data-testid={testId}>
+    <table className="history task-list" data-testid={testId}>
       <thead>
         <tr>
-          <th>Created</th>
-          {showOwner && <th>Owner</th>}
+          <th>
+            <span className="visually-hidden">Video</span>
+          </th>
           <th>Prompt</th>
+          {showOwner && <th>Owner</th>}
+          <th>Created</th>
           <th>Mode</th>
           <th>Status</th>
           <th>Billed</th>
@@ -21,12 +49,20 @@ export function TaskTable({ tasks, showOwner = false, testId }: { tasks: TaskVie
       <tbody>
         {tasks.map((t) => (
           <tr key={t.id} data-task-id={t.id}>
-            <td data-label="Created">{when(t.createdAt)}</td>
-            {showOwner && <td data-label="Owner">{t.owner.email}</td>}
-            <td data-label="Prompt">
-              <Link href={`/tasks/${t.id}`}>{t.prompt.length > 60 ? `${t.prompt.slice(0, 60)}…` : t.prompt}</Link>
+            <td className="thumb-cell">
+              <Thumbnail task={t} />
             </td>
-            <td data-label="Mode">{modeLabel(t.mode)}</td>
+            <td className="prompt-cell">
+              <Link href={`/tasks/${t.id}`} className="prompt-text">
+                {t.prompt}
+              </Link>
+              <Progress task={t} />
+            </td>
+            {showOwner && <td data-label="Owner">{t.owner.email}</td>}
+            <td data-label="Created">{when(t.createdAt)}</td>
+            <td data-label="Mode">
+              {modeLabel(t.mode)} · {t.quality}
+            </td>
             <td data-label="Status">
               <StatusBadge status={t.status} />
             </td>

@@ -5,6 +5,9 @@ import { signInRefusalMessage } from "@/server/auth/messages.ts";
 import { safeRedirectPath } from "@/server/auth/redirect.ts";
 import { ssoSignInAction } from "./actions.ts";
 import { SignInForm } from "./sign-in-form.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Sign in" };
 
 export const dynamic = "force-dynamic";
 

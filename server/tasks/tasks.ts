@@ -7,7 +7,6 @@ import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts
 import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
 import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
 import { reportingTimeZone } from "../settings/settings.ts";
-import { olderThan, pageOf } from "../db/keyset.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
 import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
@@ -385,42 +384,3 @@ export async function listTasksForUser(db: Db, user: SessionUser, opts: { limit?
   });
 }
 
-export interface AllTasksFilters {
-  userId?: string;
-  status?: TaskStatus;
-  mode?: Task["mode"];
-  /** Created at or after. */
-  from?: Date;
-  /** Created before. */
-  to?: Date;
-}
-
-/**
- * Every task of the team for admins, newest first, filtered, in keyset pages:
- * "what is stuck?" and "what did this member make last week?".
- */
-export async function listAllTasks(
-  db: Db,
-  filters: AllTasksFilters,
-  page: { cursor?: string; limit?: number } = {},
-): Promise<{ tasks: TaskView[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
-  const rows = await db.task.findMany({
-    where: {
-      AND: [
-        {
-          ...(filters.userId && { userId: filters.userId }),
-          ...(filters.status && { status: filters.status }),
-          ...(filters.mode && { mode: filters.mode }),
-          createdAt: { ...(filters.from && { gte: filters.from }), ...(filters.to && { lt: filters.to }) },
-        },
-        olderThan("createdAt", page.cursor),
-      ],
-    },
-    include: { user: { select: OWNER_SELECT } },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-  });
-  const { items, nextCursor } = pageOf(rows, limit, (t) => t.createdAt);
-  return { tasks: items.map((t) => toTaskView(t, t.user)), nextCursor };
-}

@@ -74,6 +74,13 @@ export function dayOf(instant: Date, tz: string): string {
   return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, "0")}-${String(t.getDate()).padStart(2, "0")}`;
 }
 
+/** The first instant of a YYYY-MM-DD day in `tz`, and of the day after it (RangeError for a day that does not exist). */
+export function dayBounds(day: string, tz: string): { from: Date; to: Date } {
+  const [y, m, d] = parseDay(day);
+  const [y2, m2, d2] = parseDay(addDays(day, 1));
+  return { from: startOfDay(y, m, d, tz), to: startOfDay(y2, m2, d2, tz) };
+}
+
 /** YYYY-MM (the budget month) of an instant in `tz`. */
 export function monthOf(instant: Date, tz: string): string {
   return dayOf(instant, tz).slice(0, 7);

@@ -20,6 +20,19 @@ export interface UsageFilter {
   userId?: string;
 }
 
+/** A filtered set of tasks (the history's filters): any period or none, and what the tasks were. */
+export interface TaskSetFilter extends Partial<Pick<UsageFilter, "from" | "to">> {
+  userId?: string;
+  status?: string;
+  mode?: string;
+  quality?: string;
+  /** Words the prompt contains, case-insensitive (as Prisma's `contains` with mode "insensitive"). */
+  search?: string;
+}
+
+/** `text` as a literal inside a LIKE pattern (also for Prisma's `contains`, which does not escape). */
+export const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 export interface SeriesFilter extends UsageFilter {
   days: string[];
   dayStarts: Date[];
@@ -42,8 +55,17 @@ export interface UsageTotals {
   failureRate: number | null;
 }
 
-const whereOf = (f: UsageFilter) =>
-  Prisma.sql`t."createdAt" >= ${f.from} AND t."createdAt" < ${f.to}${f.userId ? Prisma.sql` AND t."userId" = ${f.userId}` : Prisma.empty}`;
+const whereOf = (f: UsageFilter | TaskSetFilter) => {
+  const parts: Prisma.Sql[] = [Prisma.sql`TRUE`];
+  if (f.from) parts.push(Prisma.sql`t."createdAt" >= ${f.from}`);
+  if (f.to) parts.push(Prisma.sql`t."createdAt" < ${f.to}`);
+  if (f.userId) parts.push(Prisma.sql`t."userId" = ${f.userId}`);
+  if ("status" in f && f.status) parts.push(Prisma.sql`t."status"::text = ${f.status}`);
+  if ("mode" in f && f.mode) parts.push(Prisma.sql`t."mode"::text = ${f.mode}`);
+  if ("quality" in f && f.quality) parts.push(Prisma.sql`t."quality" = ${f.quality}`);
+  if ("search" in f && f.search) parts.push(Prisma.sql`t."prompt" ILIKE ${`%${likeLiteral(f.search)}%`}`);
+  return Prisma.join(parts, " AND ");
+};
 
 /**
  * Runs one aggregate query with room to group in memory. At a year of tasks
@@ -58,7 +80,7 @@ export async function aggregate<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
 
 /** The SQL behind the usage figures, for the benchmark's EXPLAIN (docs/benchmarks.md). */
 export const usageSql = {
-  totals: (f: UsageFilter) => Prisma.sql`SELECT ${TOTALS} FROM "Task" t WHERE ${whereOf(f)}`,
+  totals: (f: UsageFilter | TaskSetFilter) => Prisma.sql`SELECT ${TOTALS} FROM "Task" t WHERE ${whereOf(f)}`,
   series: (f: SeriesFilter) => seriesSql(f),
   groups: (f: UsageFilter) => groupsSql(f),
 };
@@ -99,7 +121,7 @@ function totalsOf(r: TotalsRow | undefined): UsageTotals {
   };
 }
 
-export async function usageTotals(db: Db, f: UsageFilter): Promise<UsageTotals> {
+export async function usageTotals(db: Db, f: UsageFilter | TaskSetFilter): Promise<UsageTotals> {
   const [row] = await aggregate<TotalsRow>(db, usageSql.totals(f));
   return totalsOf(row);
 }

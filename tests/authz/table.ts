@@ -83,6 +83,26 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     },
   },
   {
+    covers: "tasks.history",
+    what: "one's own history, filtered and paged",
+    call: (api) => trpcGet("tasks.history", {})(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller, d) => {
+      const ids = (dataOf(body) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id);
+      if (caller === "member" ? !ids.includes(d.taskId) : ids.includes(d.taskId)) throw new Error(`${caller}'s history ${caller === "member" ? "lacks" : "shows"} the member's task`);
+    },
+  },
+  {
+    covers: "tasks.historyTotals",
+    what: "the totals of one's own history",
+    call: (api) => trpcGet("tasks.historyTotals", {})(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller) => {
+      const { tasks } = dataOf(body) as { tasks: number };
+      if (caller === "member" && tasks < 1) throw new Error("the member's totals miss their own task");
+    },
+  },
+  {
     covers: "account.sessions",
     what: "list one's own sessions",
     call: (api) => trpcGet("account.sessions")(api),

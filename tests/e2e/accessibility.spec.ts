@@ -43,3 +43,34 @@ for (const width of [1280, 390]) {
     await expectAccessible(page, "password reset");
   });
 }
+
+test("every page names itself in the tab title, marks itself in the navigation, and has a skip link to its content", async ({ page }) => {
+  await page.goto("/signin");
+  await expect(page).toHaveTitle("Sign in · Wan video portal");
+  await signIn(page);
+  for (const [path, title, nav] of [
+    ["/tasks", "My history", "My history"],
+    ["/tasks/new", "New video", "New video"],
+    ["/account", "Account", "Account"],
+    ["/admin/usage", "Usage", "Usage"],
+    ["/admin/members", "Members", "Members"],
+    ["/admin/tasks", "All tasks", "All tasks"],
+    ["/admin/audit", "Audit log", "Audit"],
+  ] as const) {
+    await page.goto(path);
+    await expect(page).toHaveTitle(`${title} · Wan video portal`);
+    const current = page.getByRole("navigation", { name: "Main" }).locator('[aria-current="page"]');
+    await expect(current).toHaveCount(1);
+    await expect(current).toHaveText(nav);
+  }
+  // The skip link is the first stop of the keyboard and moves focus to the content.
+  await page.goto("/tasks");
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main#main")).toBeFocused();
+  await page.goto("/no-such-page");
+  await expect(page).toHaveTitle("Not found · Wan video portal");
+  await expect(page.getByRole("link", { name: "Go to your history" })).toBeVisible();
+});

@@ -22,7 +22,7 @@ import type { TeamDeps } from "@/server/team/deps.ts";
 import { acceptInvitation, invitationForToken, inviteMember, resendInvitation, revokeInvitation } from "@/server/team/invitations.ts";
 import { listMembers } from "@/server/team/members.ts";
 import { createPasswordReset, deactivateUser, passwordResetForToken, reactivateUser, resetPasswordWithToken, setRole } from "@/server/team/people.ts";
-import { listAllTasks } from "@/server/tasks/tasks.ts";
+import { listAllTasks } from "@/server/tasks/listing.ts";
 import { createUser, verifyCredentials, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startSmtpCatcher } from "../helpers/smtp.ts";

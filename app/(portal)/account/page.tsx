@@ -1,5 +1,8 @@
 import { requireUser } from "../guards.ts";
 import { AccountSettings } from "./account-settings.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Account" };
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,10 @@
+import { Suspense } from "react";
 import { requireUser } from "../guards.ts";
 import { MyUsage } from "@/app/_components/usage/my-usage.tsx";
 import { History } from "./history.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "My history" };
 
 export const dynamic = "force-dynamic";
 
@@ -11,7 +15,9 @@ export default async function HistoryPage() {
       <h1>My history</h1>
       <div className="stack">
         <MyUsage />
-        <History />
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <History />
+        </Suspense>
       </div>
     </>
   );

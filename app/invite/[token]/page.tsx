@@ -4,6 +4,9 @@ import { invitationForToken } from "@/server/team/invitations.ts";
 import { signOutAction } from "../../signin/actions.ts";
 import { AcceptForm } from "./accept-form.tsx";
 import { joinWithSsoAction } from "./actions.ts";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Join the team" };
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,9 @@
 import { getServices } from "@/server/app-services.ts";
 import { passwordResetForToken } from "@/server/team/people.ts";
 import { ResetForm } from "./reset-form.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Set a new password" };
 
 export const dynamic = "force-dynamic";
 

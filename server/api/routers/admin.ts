@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { GenerationMode, TaskStatus } from "../../db/client.ts";
 import { AUDIT_ACTIONS, listAudit, listSignIns } from "../../audit/audit.ts";
-import { listAllTasks } from "../../tasks/tasks.ts";
+import { listAllTasks } from "../../tasks/listing.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
 
 const page = { cursor: z.string().max(200).optional(), limit: z.number().int().min(1).max(200).optional() };

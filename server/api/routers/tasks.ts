@@ -2,6 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { httpMediaOrigins, type Config } from "../../config.ts";
 import { createGenerationInputSchema } from "../../generation/request-schema.ts";
+import { taskListFiltersSchema } from "../../tasks/list-filters.ts";
+import { historyPage, historyTotals, type HistoryDeps } from "../../tasks/listing.ts";
 import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
@@ -22,6 +24,12 @@ function createInputFor(config: Config): ReturnType<typeof buildCreateInput> {
   if (!schema) createInputs.set(config, (schema = buildCreateInput(config)));
   return schema;
 }
+
+const historyDeps = (services: { db: HistoryDeps["db"]; config: Config }): HistoryDeps => ({
+  db: services.db,
+  defaultTimeZone: services.config.defaultTimeZone,
+  currency: services.config.prices.currency,
+});
 
 export const tasksRouter = createTRPCRouter({
   create: protectedProcedure
@@ -45,6 +53,14 @@ export const tasksRouter = createTRPCRouter({
   callbacks: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .query(({ ctx, input }) => listTaskCallbacks(ctx.services.db, ctx.user, input.id)),
+
+  /** One's history: filtered, sorted, in keyset pages. */
+  history: protectedProcedure
+    .input(taskListFiltersSchema.extend({ cursor: z.string().max(500).optional(), limit: z.number().int().min(1).max(100).optional() }))
+    .query(({ ctx, input: { cursor, limit, ...filters } }) => historyPage(historyDeps(ctx.services), ctx.user, filters, { cursor, limit })),
+
+  /** The totals of one's filtered history (every page). */
+  historyTotals: protectedProcedure.input(taskListFiltersSchema).query(({ ctx, input }) => historyTotals(historyDeps(ctx.services), ctx.user, input)),
 
   mine: protectedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())

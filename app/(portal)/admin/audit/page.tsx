@@ -1,6 +1,9 @@
 import { requireAdmin } from "../../guards.ts";
 import { AuditLog } from "./audit-log.tsx";
 import { SignInLog } from "./sign-in-log.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Audit log" };
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,9 @@
 import { getServices } from "@/server/app-services.ts";
 import { requireAdmin } from "../../guards.ts";
 import { MembersAdmin } from "./members-admin.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Members" };
 
 export const dynamic = "force-dynamic";
 

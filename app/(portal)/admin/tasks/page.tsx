@@ -1,5 +1,8 @@
 import { requireAdmin } from "../../guards.ts";
 import { AllTasks } from "./all-tasks.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "All tasks" };
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,8 @@
 import { requireAdmin } from "../../guards.ts";
 import { UsageDashboard } from "./usage-dashboard.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Usage" };
 
 export const dynamic = "force-dynamic";
 

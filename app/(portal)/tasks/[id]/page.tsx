@@ -1,5 +1,8 @@
 import { requireUser } from "../../guards.ts";
 import { TaskDetail } from "./task-detail.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "Task" };
 
 export const dynamic = "force-dynamic";
 

@@ -102,7 +102,7 @@ export function NewTaskForm({ httpOrigins, sampleImageUrl, sampleClipUrl, prices
   const create = useMutation(
     trpc.tasks.create.mutationOptions({
       onSettled: () =>
-        Promise.all([queryClient.invalidateQueries({ queryKey: trpc.tasks.mine.queryKey() }), queryClient.invalidateQueries({ queryKey: trpc.usage.myBudget.queryKey() })]),
+        Promise.all([queryClient.invalidateQueries({ queryKey: trpc.tasks.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.usage.pathKey() })]),
     }),
   );
   // What is left of the person's and the team's monthly budgets, shown beside the estimate.

@@ -3,6 +3,9 @@ import { getServices } from "@/server/app-services.ts";
 import { uploadAvailability } from "@/server/uploads/availability.ts";
 import { requireUser } from "../../guards.ts";
 import { NewTaskForm } from "./new-task-form.tsx";
+import type { Metadata } from "next";
+
+export const metadata: Metadata = { title: "New video" };
 
 export const dynamic = "force-dynamic";
 
