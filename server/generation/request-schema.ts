@@ -226,36 +226,46 @@ function urlRuleMessage(field: MaterialName, problem: MediaUrlProblem | null): s
   return problem ? `${theField(field)} must be an https:// link the video service can download.` : null;
 }
 
-function urlChecks(field: MaterialName, example: string, opts: SchemaOptions) {
+const EXAMPLES: Record<MaterialName, string> = {
+  image_start: "https://example.com/first-frame.png",
+  image_end: "https://example.com/last-frame.png",
+  video_urls: "https://example.com/clip.mp4",
+  audio_urls: "https://example.com/voice.mp3",
+};
+
+/** What is wrong with `url` as `field`'s link (the schema's URL rule, in its words), or null when it is fine. */
+export function mediaUrlMessage(field: MaterialName, url: string, opts: Pick<SchemaOptions, "httpOrigins"> = {}): string | null {
+  const v = url.trim();
+  if (v === "") return `${theField(field)} is empty; give a link like ${EXAMPLES[field]}, or upload the file.`;
+  if (!URL.canParse(v)) return `${theField(field)} must be a full link, like ${EXAMPLES[field]}`;
+  return urlRuleMessage(field, mediaUrlProblem(v, opts));
+}
+
+function urlChecks(field: MaterialName, opts: SchemaOptions) {
   return z
-    .string({ error: `${theField(field)} must be a link, like ${example}` })
+    .string({ error: `${theField(field)} must be a link, like ${EXAMPLES[field]}` })
     .trim()
     .superRefine((v, ctx) => {
       // One message per URL, and no aborting issue, so the mode table is still checked.
-      const message =
-        v === ""
-          ? `${theField(field)} is empty; give a link like ${example}, or upload the file.`
-          : !URL.canParse(v)
-            ? `${theField(field)} must be a full link, like ${example}`
-            : urlRuleMessage(field, mediaUrlProblem(v, opts));
+      const message = mediaUrlMessage(field, v, opts);
       if (message) ctx.addIssue({ code: "custom", message });
     });
 }
 
 /** An optional URL field: an empty or blank string counts as absent. */
-function optionalUrl(field: MaterialName, example: string, opts: SchemaOptions) {
+function optionalUrl(field: MaterialName, opts: SchemaOptions) {
   return z
-    .string({ error: `${theField(field)} must be a link, like ${example}` })
+    .string({ error: `${theField(field)} must be a link, like ${EXAMPLES[field]}` })
     .trim()
     .optional()
     .transform((v) => (v === "" ? undefined : v))
-    .pipe(urlChecks(field, example, opts).optional());
+    .pipe(urlChecks(field, opts).optional());
 }
 
 /** A list of at most `max` URLs; an empty list counts as absent. */
-function urlList(field: MaterialName, example: string, max: number, what: string, opts: SchemaOptions) {
+function urlList(field: MaterialName, max: number, what: string, opts: SchemaOptions) {
   return z
-    .array(urlChecks(field, example, opts), { error: `${theField(field)} must be a list of links (${field}), like ["${example}"]` })
+    .array(urlChecks(field, opts), { error: `${theField(field)} must be a list of links (${field}), like ["${EXAMPLES[field]}"]` })
     // (a refine rather than .max: zod runs length checks even on a non-array)
     .refine((v) => !Array.isArray(v) || v.length <= max, `Give one ${what} only; remove the others.`)
     .optional()
@@ -287,10 +297,10 @@ export function createGenerationInputSchema(opts: SchemaOptions = {}) {
           .optional(),
         prompt: limitedText("prompt", LIMITS.promptMaxChars, opts).refine((v) => v.trim().length > 0, "Describe the video in the prompt."),
         negative_prompt: limitedText("negative_prompt", LIMITS.negativePromptMaxChars, opts).optional(),
-        image_start: optionalUrl("image_start", "https://example.com/first-frame.png", opts),
-        image_end: optionalUrl("image_end", "https://example.com/last-frame.png", opts),
-        video_urls: urlList("video_urls", "https://example.com/clip.mp4", LIMITS.maxVideoUrls, "clip", opts),
-        audio_urls: urlList("audio_urls", "https://example.com/voice.mp3", LIMITS.maxAudioUrls, "audio file", opts),
+        image_start: optionalUrl("image_start", opts),
+        image_end: optionalUrl("image_end", opts),
+        video_urls: urlList("video_urls", LIMITS.maxVideoUrls, "clip", opts),
+        audio_urls: urlList("audio_urls", LIMITS.maxAudioUrls, "audio file", opts),
         quality: z.enum(QUALITIES, { error: `The quality must be ${QUALITIES.join(" or ")}.` }).default("720p"),
         duration: z
           .number({ error: DURATION_MESSAGE })

@@ -182,6 +182,32 @@ function materialUrls(input: GenerationInput): Array<[MaterialName, string]> {
   return out;
 }
 
+/** What the portal says of a file it could not download: not a refusal, the provider judges it. */
+export function uncheckedMessage(field: MaterialName): string {
+  return `${theField(field)} could not be downloaded to check it; the video service will judge it.`;
+}
+
+/** One file, fetched once and checked: its problems and facts, or `unchecked` when it could not be had. */
+export interface MediaUrlCheck {
+  errors: string[];
+  facts?: MediaFacts;
+  unchecked?: true;
+}
+
+/**
+ * Fetches `url` (within `field`'s byte limit) and applies `field`'s media
+ * rules to it. Used for every file of a request, and for one file as soon as
+ * the form is given it (server/media/file-check.ts).
+ */
+export async function checkMediaUrl(field: MaterialName, url: string, deps: MediaCheckDeps): Promise<MediaUrlCheck> {
+  const rules = deps.rules ?? MEDIA_RULES;
+  const limit = rules[MEDIA_KIND_OF[field]].maxBytes;
+  const fetched = await deps.fetchMedia(url, { maxBytes: limit }).catch(() => null);
+  if (fetched === null) return { errors: [], unchecked: true };
+  if (!("bytes" in fetched)) return { errors: [tooLargeMessage(field, limit, fetched.size)] };
+  return checkMediaBytes(field, fetched.bytes, rules);
+}
+
 /**
  * Applies the media rules to a parsed request's files (fetched once each) and
  * the continuation rule (`duration` >= the clip's length).
@@ -191,12 +217,13 @@ export async function checkGenerationMedia(input: GenerationInput, deps: MediaCh
   const result: MediaCheckResult = { fieldErrors: {}, facts: { media: {}, unchecked: [] }, warnings: [] };
   const add = (field: string, message: string) => (result.fieldErrors[field] ??= []).push(message);
 
+  // The same URL in two fields of one kind is downloaded once.
   const downloads = new Map<string, Promise<FetchedMedia | null>>();
-  const fetchOnce = (url: string, maxBytes: number) => {
-    const key = `${maxBytes} ${url}`;
+  const fetchOnce: MediaCheckDeps["fetchMedia"] = (url, opts) => {
+    const key = `${opts?.maxBytes} ${url}`;
     let p = downloads.get(key);
     if (!p) {
-      p = deps.fetchMedia(url, { maxBytes }).catch(() => null);
+      p = deps.fetchMedia(url, opts).catch(() => null);
       downloads.set(key, p);
     }
     return p;
@@ -204,17 +231,14 @@ export async function checkGenerationMedia(input: GenerationInput, deps: MediaCh
 
   await Promise.all(
     materialUrls(input).map(async ([field, url]) => {
-      const limit = rules[MEDIA_KIND_OF[field]].maxBytes;
-      const fetched = await fetchOnce(url, limit);
-      if (fetched === null) {
+      const checked = await checkMediaUrl(field, url, { fetchMedia: fetchOnce, rules });
+      if (checked.unchecked) {
         result.facts.unchecked.push(field);
-        result.warnings.push(`${theField(field)} could not be downloaded to check it; the video service will judge it.`);
+        result.warnings.push(uncheckedMessage(field));
         return;
       }
-      if (!("bytes" in fetched)) return add(field, tooLargeMessage(field, limit, fetched.size));
-      const { errors, facts } = await checkMediaBytes(field, fetched.bytes, rules);
-      for (const m of errors) add(field, m);
-      if (facts) result.facts.media[field] = facts;
+      for (const m of checked.errors) add(field, m);
+      if (checked.facts) result.facts.media[field] = checked.facts;
     }),
   );
   result.facts.unchecked.sort();

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { httpMediaOrigins, type Config } from "../../config.ts";
 import { createGenerationInputSchema } from "../../generation/request-schema.ts";
+import { draftFromTask } from "../../tasks/drafts.ts";
 import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
@@ -45,6 +46,17 @@ export const tasksRouter = createTRPCRouter({
   callbacks: protectedProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .query(({ ctx, input }) => listTaskCallbacks(ctx.services.db, ctx.user, input.id)),
+
+  /**
+   * The form's values from one of the caller's tasks (or anyone's, for
+   * admins): "again" with its settings, "continue" with its portal copy as
+   * the clip (copied into uploads, which writes storage: a mutation).
+   */
+  draftFrom: protectedProcedure
+    .input(z.object({ taskId: z.string().min(1).max(100), as: z.enum(["again", "continue"]) }))
+    .mutation(({ ctx, input }) =>
+      draftFromTask({ db: ctx.services.db, uploads: ctx.services.uploadDeps, limit: ctx.services.config.mediaCheckLimit }, ctx.user, input),
+    ),
 
   mine: protectedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())
