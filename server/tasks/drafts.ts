@@ -11,12 +11,13 @@
 import { createHash } from "node:crypto";
 import type { Db, Task } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import { GENERATION_MODES, LIMITS, QUALITIES, type GenerationFormValues, type GenerationModeName, type Quality } from "../generation/request-schema.ts";
+import { GENERATION_MODES, LIMITS, MATERIALS, QUALITIES, type GenerationFormValues, type GenerationModeName, type MaterialName, type Quality } from "../generation/request-schema.ts";
 import { checkMediaBytes, type MediaFacts } from "../media/check.ts";
 import { formatBytes, formatSeconds, MEDIA_RULES, roundMs } from "../media/rules.ts";
 import type { GenerationRequestBody } from "../provider/types.ts";
 import { takeRateLimit, type RateLimitPolicy } from "../security/rate-limit.ts";
 import { rateLimitKey } from "../media/file-check.ts";
+import { isOwnUploadLink } from "../uploads/media-source.ts";
 import { storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
 import { getTaskForUser } from "./tasks.ts";
@@ -36,6 +37,8 @@ export interface TaskDraft {
   values: GenerationFormValues;
   /** The clip to continue, as the server copied and measured it. */
   clip?: { url: string; name: string; facts: MediaFacts };
+  /** Materials whose link is one of the portal's own uploads, with a name to show for each (the form shows files, not tokened links). */
+  uploads?: Partial<Record<MaterialName, string>>;
 }
 
 /**
@@ -98,7 +101,17 @@ export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: {
   const task = await getTaskForUser(deps.db, user, input.taskId);
   const from = { taskId: task.id, kind: input.as };
   const sent = requestOf(task);
-  if (input.as === "again") return { from, values: sent };
+  if (input.as === "again") {
+    const uploads: Partial<Record<MaterialName, string>> = {};
+    for (const field of MATERIALS) {
+      const value = sent[field];
+      const url = Array.isArray(value) ? value[0] : value;
+      if (typeof url === "string" && isOwnUploadLink(url, deps.uploads.publicBaseUrl)) {
+        uploads[field] = `Uploaded earlier (${(url.split("?")[0]?.split(".").pop() ?? "").toUpperCase()})`;
+      }
+    }
+    return { from, values: sent, ...(Object.keys(uploads).length > 0 && { uploads }) };
+  }
 
   const refusal = continuationRefusal(task);
   if (refusal) throw new AppError("BAD_REQUEST", refusal);

@@ -61,7 +61,7 @@ describe("media.check", () => {
     expect(video.errors).toEqual([
       "The first frame image is a video (MP4, 5 s), not an image. A first frame must be an image. To continue this video, switch to Continue a video and give it as the clip to continue.",
     ]);
-    expect(video.facts).toMatchObject({ kind: "clip", durationSeconds: 5 });
+    expect(video.status === "refused" && video.facts).toMatchObject({ kind: "clip", durationSeconds: 5 });
     const picture = await as(ann).media.check({ field: "video_urls", url: image });
     expect(picture.status).toBe("refused");
     expect(picture.errors[0]).toMatch(/^The clip to continue is an image \(PNG, .*\), not a video\. .*switch to First frame/);
@@ -184,6 +184,15 @@ describe("tasks.draftFrom", () => {
       },
     });
     expect(createGenerationInputSchema({ httpOrigins: [portal.simulator.url] }).safeParse(draft.values).success).toBe(true);
+  });
+
+  it("again: the portal's own upload links are named as files, not shown as links", async () => {
+    const { url } = await saveUpload(portal.services.uploadDeps, ann, { field: "image_start", filename: "frame.png", bytes: fixture("image-240x240.png") });
+    const schema = createGenerationInputSchema({ httpOrigins: [portal.simulator.url, portal.services.config.publicBaseUrl] });
+    const task = await createTask(portal.services.taskDeps, ann, schema.parse({ prompt: "From an upload", image_start: url, image_end: image }));
+    const draft = await as(ann).tasks.draftFrom({ taskId: task.id, as: "again" });
+    expect(draft.values).toMatchObject({ generation_mode: "first_last_frame", image_start: url, image_end: image });
+    expect(draft.uploads).toEqual({ image_start: "Uploaded earlier (PNG)" });
   });
 
   it("another member's task does not exist for them; an admin may", async () => {
