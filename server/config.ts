@@ -9,6 +9,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { ThrottlePolicy } from "./auth/throttle.ts";
+import type { RateLimitPolicy } from "./security/rate-limit.ts";
 import { DomainError } from "./errors.ts";
 import { parseTrustedProxies } from "./http/client-address.ts";
 import { isTimeZone } from "./usage/periods.ts";
@@ -54,6 +55,8 @@ export const configSchema = z.object({
   SIGNIN_ACCOUNT_WIDE_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(50)),
   SIGNIN_ADDRESS_FREE_FAILURES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(20)),
   SIGNIN_ADDRESS_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(900)),
+  /** Files the form may have checked per person and minute (each one is downloaded); shared by every web instance. */
+  MEDIA_CHECKS_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(30)),
   PORT: port(3000),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
   EMBEDDED_PG_PORT: port(54329),
@@ -129,6 +132,8 @@ export interface Config {
   /** Raw TRUSTED_PROXIES (see server/http/client-address.ts). */
   trustedProxies: string;
   signInThrottle: ThrottlePolicy;
+  /** How many files the form may have checked per person (media.check), per window. */
+  mediaCheckLimit: RateLimitPolicy;
   dataDir: string;
   embeddedPgPort: number;
   simulator: { port: number; stepMs: number };
@@ -200,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       address: { freeFailures: c.SIGNIN_ADDRESS_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ADDRESS_MAX_DELAY_SECONDS },
       forgetAfterSeconds: 24 * 3600,
     },
+    mediaCheckLimit: { limit: c.MEDIA_CHECKS_PER_MINUTE, windowSeconds: 60 },
     dataDir: c.DATA_DIR,
     embeddedPgPort: c.EMBEDDED_PG_PORT,
     simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },

@@ -59,12 +59,30 @@ export type AppErrorCode =
 /** Field name -> messages, shown beside each field of the form. */
 export type FieldErrors = Record<string, string[]>;
 
-/** zod issues -> { field: [messages] }; issues not tied to a field go under "_form". */
+/**
+ * zod issues -> { field: [messages] }, grouped by the top-level field the
+ * form shows them beside ("video_urls.0" -> "video_urls"), each message once;
+ * issues not tied to a field go under "_form". The server's answers and the
+ * form's own checks are grouped by this one function.
+ */
 export function fieldErrorsOf(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error.issues) {
-    const key = issue.path.length > 0 ? issue.path.map(String).join(".") : "_form";
-    (out[key] ??= []).push(issue.message);
+    const key = issue.path.length > 0 ? String(issue.path[0]) : "_form";
+    const list = (out[key] ??= []);
+    if (!list.includes(issue.message)) list.push(issue.message);
+  }
+  return out;
+}
+
+/** Field errors of several sources, merged field by field, each message once. */
+export function mergeFieldErrors(...sources: ReadonlyArray<FieldErrors | null | undefined>): FieldErrors {
+  const out: FieldErrors = {};
+  for (const source of sources) {
+    for (const [key, messages] of Object.entries(source ?? {})) {
+      const list = (out[key] ??= []);
+      for (const m of messages) if (!list.includes(m)) list.push(m);
+    }
   }
   return out;
 }

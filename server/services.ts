@@ -16,6 +16,8 @@ import { createMailer, type Mailer } from "./mail/mailer.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
 import type { TeamDeps } from "./team/deps.ts";
 import { createMediaSource } from "./uploads/media-source.ts";
+import type { FileCheckDeps } from "./media/file-check.ts";
+import type { UploadDeps } from "./uploads/uploads.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -23,6 +25,10 @@ export interface Services {
   provider: VideoProvider;
   storage: ObjectStorage;
   taskDeps: TaskDeps;
+  /** What the form's one-file media check needs (server/media/file-check.ts). */
+  fileCheckDeps: FileCheckDeps;
+  /** Where uploads are kept and how their links are made (server/uploads/). */
+  uploadDeps: UploadDeps;
   /** What the team functions need (invitations, resets), the mailer among them. */
   teamDeps: TeamDeps;
 }
@@ -33,17 +39,26 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
   const storage = overrides.storage ?? createStorage(config);
   const maxBytes = largestMediaBytes();
   // Own upload links from storage; anything else through the guarded fetcher (the simulator's origin exempt in simulator mode).
+  const uploadDeps: UploadDeps = { storage, serverSecret: config.authSecret, publicBaseUrl: config.publicBaseUrl };
   const fetchMedia = createMediaSource({
     fetcher: createMediaFetcher({ maxBytes, timeoutMs: 10_000, allowedOrigins: httpMediaOrigins(config).fetch }),
-    uploads: { storage, serverSecret: config.authSecret, publicBaseUrl: config.publicBaseUrl },
+    uploads: uploadDeps,
     maxBytes,
   });
+  const fileCheckDeps: FileCheckDeps = {
+    db,
+    fetchMedia,
+    httpOrigins: httpMediaOrigins(config).request,
+    limit: config.mediaCheckLimit,
+  };
   const mailer = overrides.mailer !== undefined ? overrides.mailer : config.team.mail ? createMailer(config.team.mail) : null;
   return {
     config,
     db,
     provider,
     storage,
+    fileCheckDeps,
+    uploadDeps,
     teamDeps: {
       db,
       publicBaseUrl: config.publicBaseUrl,

@@ -1,4 +1,5 @@
 import { accountRouter } from "./routers/account.ts";
+import { mediaRouter } from "./routers/media.ts";
 import { adminRouter } from "./routers/admin.ts";
 import { teamRouter } from "./routers/team.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   team: teamRouter,
   admin: adminRouter,
   usage: usageRouter,
+  media: mediaRouter,
 });
 
 export type AppRouter = typeof appRouter;

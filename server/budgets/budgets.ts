@@ -19,6 +19,7 @@ import { transaction } from "../db/client.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { monthBounds, monthOf } from "../usage/periods.ts";
+import { overBudgetMessage } from "./messages.ts";
 
 export const TEAM_KEY = "team";
 export const DEFAULT_KEY = "default";
@@ -74,14 +75,11 @@ export class OverBudgetError extends AppError {
   }
 }
 
-/** Sends people to what they can do: what remains, what this would cost, when it renews. */
+/** The refusal, in the words the form also uses (messages.ts). */
 function overBudget(scope: "personal" | "team", key: string, limit: number, used: number, estimate: number, month: string, tz: string, currency: string): OverBudgetError {
   const left = Math.max(0, round6(limit - used));
-  const renews = new Date(monthBounds(month, tz).to).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: tz });
-  const whose = scope === "personal" ? "your monthly budget" : "the team's monthly budget";
-  const message =
-    `This video is estimated at ${estimate.toFixed(2)} ${currency}, but ${whose} has ${left.toFixed(2)} ${currency} left ` +
-    `(of ${limit.toFixed(2)} ${currency}). It renews on ${renews}. Choose a shorter or 720p video, or ask an admin.`;
+  const renewsOn = monthOf(monthBounds(month, tz).to, tz) + "-01";
+  const message = overBudgetMessage({ scope, estimate, left, limit, currency, renewsOn });
   return new OverBudgetError(message, { scope, key, month, limit, used: round6(used), estimate });
 }
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { MODEL_ID, type GenerationRequestBody } from "../provider/types.ts";
 import { isLocalHostname } from "../security/address.ts";
+import { MODE_LABELS, theField } from "./labels.ts";
 
 export const GENERATION_MODES = ["first_frame", "first_last_frame", "video_continuation"] as const;
 export type GenerationModeName = (typeof GENERATION_MODES)[number];
@@ -100,38 +101,43 @@ function intendedMode(present: ReadonlySet<MaterialName>): GenerationModeName {
   return "first_frame";
 }
 
+/**
+ * What a person reads when a mode lacks a material it needs, or has one it
+ * refuses, with what to do; in their words (mode labels, field labels),
+ * never the API names, which the form shows beside the field.
+ */
 const REQUIRED_HELP: Record<GenerationModeName, Partial<Record<MaterialName, string>>> = {
-  first_frame: { image_start: "give the first frame image URL" },
+  first_frame: { image_start: "A first-frame video needs a start image: give its URL or upload it." },
   first_last_frame: {
-    image_start: "give the first frame image URL",
-    image_end: "give the last frame image URL, or choose first_frame",
+    image_start: "A first-and-last-frame video needs a start image: give its URL or upload it.",
+    image_end: "A first-and-last-frame video needs a last frame image: give its URL or upload it, or switch to First frame.",
   },
-  video_continuation: { video_urls: "give the URL of the clip to continue (MP4, 2 to 10 s)" },
+  video_continuation: { video_urls: "Continuing a video needs the clip to continue (MP4, 2 to 10 s): give its URL or upload it." },
 };
 
 const REFUSED_HELP: Record<GenerationModeName, Partial<Record<MaterialName, string>>> = {
   first_frame: {
-    image_end: "choose first_last_frame",
-    video_urls: "remove it, or choose video_continuation to continue a clip",
+    image_end: "A first-frame video takes no last frame image; remove it or switch to First and last frame.",
+    video_urls: "A first-frame video takes one start image; remove the clip or switch to Continue a video.",
   },
-  first_last_frame: { video_urls: "remove it, or choose video_continuation to continue a clip" },
+  first_last_frame: { video_urls: "A first-and-last-frame video takes two images and no clip; remove the clip or switch to Continue a video." },
   video_continuation: {
-    image_start: "remove it (a continued clip starts from the clip itself; image_end can set the ending frame)",
-    audio_urls: "remove it (continuation takes no driving audio)",
+    image_start: "A continued video starts from the clip itself, so it takes no first frame image; remove it (a last frame image can set where it ends).",
+    audio_urls: "A continued video takes no driving audio; remove the audio or switch to First frame.",
   },
 };
 
 /** Messages for a combination without an explicit mode, per intended mode and field. */
 const AUTO_HELP: Record<GenerationModeName, Partial<Record<MaterialName, string>>> = {
   first_frame: {
-    image_start: "image_start is required: give the first frame image URL (or a clip in video_urls to continue it)",
+    image_start: "Give a first frame image to start the video from (or a clip to continue): its URL or an upload.",
   },
   first_last_frame: {
-    image_start: "image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead",
+    image_start: "A last frame image needs a first frame image too; to end a continued clip on it, give the clip to continue instead.",
   },
   video_continuation: {
-    image_start: "image_start cannot be combined with video_urls (video_continuation starts from the clip); remove one of them",
-    audio_urls: "audio_urls cannot be combined with video_urls (video_continuation takes no driving audio); remove one of them",
+    image_start: "A first frame image and a clip to continue do not go together: a continued video starts from the clip. Remove one of them.",
+    audio_urls: "Driving audio and a clip to continue do not go together: a continued video takes no audio. Remove one of them.",
   },
 };
 
@@ -153,17 +159,13 @@ export function modeViolations(mode: GenerationModeName | undefined, materials: 
   for (const field of rule.required) {
     if (present.has(field)) continue;
     const message =
-      mode === undefined
-        ? (AUTO_HELP[target][field] ?? `${field} is required`)
-        : `${field} is required in ${target} mode; ${REQUIRED_HELP[target][field] ?? "add it"}`;
+      (mode === undefined ? AUTO_HELP[target][field] : REQUIRED_HELP[target][field]) ?? `${theField(field)} is needed here: give its URL or upload it.`;
     out.push({ field, kind: "required", message });
   }
   for (const field of rule.refused) {
     if (!present.has(field)) continue;
     const message =
-      mode === undefined
-        ? (AUTO_HELP[target][field] ?? `${field} cannot be used with these materials; remove it`)
-        : `${field} is not accepted in ${target} mode; ${REFUSED_HELP[target][field] ?? "remove it"}`;
+      (mode === undefined ? AUTO_HELP[target][field] : REFUSED_HELP[target][field]) ?? `${theField(field)} does not go with these materials; remove it.`;
     out.push({ field, kind: "refused", message });
   }
   return out;
@@ -217,84 +219,97 @@ export function isAllowedMediaUrl(url: string, opts: Pick<SchemaOptions, "httpOr
   return mediaUrlProblem(url, opts) === null;
 }
 
-function urlRuleMessage(field: string, problem: MediaUrlProblem | null): string | null {
+function urlRuleMessage(field: MaterialName, problem: MediaUrlProblem | null): string | null {
   if (problem === "not-public") {
-    return `${field}: use a public address; the video service cannot fetch files from a private network or this computer`;
+    return `${theField(field)} is on a private network or this computer, where the video service cannot fetch it; use a public address.`;
   }
-  return problem ? `${field} must be an https:// URL that the provider can download` : null;
+  return problem ? `${theField(field)} must be an https:// link the video service can download.` : null;
 }
 
-function urlChecks(field: string, example: string, opts: SchemaOptions) {
+const EXAMPLES: Record<MaterialName, string> = {
+  image_start: "https://example.com/first-frame.png",
+  image_end: "https://example.com/last-frame.png",
+  video_urls: "https://example.com/clip.mp4",
+  audio_urls: "https://example.com/voice.mp3",
+};
+
+/** What is wrong with `url` as `field`'s link (the schema's URL rule, in its words), or null when it is fine. */
+export function mediaUrlMessage(field: MaterialName, url: string, opts: Pick<SchemaOptions, "httpOrigins"> = {}): string | null {
+  const v = url.trim();
+  if (v === "") return `${theField(field)} is empty; give a link like ${EXAMPLES[field]}, or upload the file.`;
+  if (!URL.canParse(v)) return `${theField(field)} must be a full link, like ${EXAMPLES[field]}`;
+  return urlRuleMessage(field, mediaUrlProblem(v, opts));
+}
+
+function urlChecks(field: MaterialName, opts: SchemaOptions) {
   return z
-    .string({ error: `${field} must be a URL, like ${example}` })
+    .string({ error: `${theField(field)} must be a link, like ${EXAMPLES[field]}` })
     .trim()
     .superRefine((v, ctx) => {
       // One message per URL, and no aborting issue, so the mode table is still checked.
-      const message =
-        v === ""
-          ? `${field} is empty; give a URL like ${example}`
-          : !URL.canParse(v)
-            ? `${field} must be a full URL, like ${example}`
-            : urlRuleMessage(field, mediaUrlProblem(v, opts));
+      const message = mediaUrlMessage(field, v, opts);
       if (message) ctx.addIssue({ code: "custom", message });
     });
 }
 
 /** An optional URL field: an empty or blank string counts as absent. */
-function optionalUrl(field: string, example: string, opts: SchemaOptions) {
+function optionalUrl(field: MaterialName, opts: SchemaOptions) {
   return z
-    .string({ error: `${field} must be a URL, like ${example}` })
+    .string({ error: `${theField(field)} must be a link, like ${EXAMPLES[field]}` })
     .trim()
     .optional()
     .transform((v) => (v === "" ? undefined : v))
-    .pipe(urlChecks(field, example, opts).optional());
+    .pipe(urlChecks(field, opts).optional());
 }
 
 /** A list of at most `max` URLs; an empty list counts as absent. */
-function urlList(field: string, example: string, max: number, what: string, opts: SchemaOptions) {
+function urlList(field: MaterialName, max: number, what: string, opts: SchemaOptions) {
   return z
-    .array(urlChecks(field, example, opts), { error: `${field} must be a list of URLs, like ["${example}"]` })
+    .array(urlChecks(field, opts), { error: `${theField(field)} must be a list of links (${field}), like ["${EXAMPLES[field]}"]` })
     // (a refine rather than .max: zod runs length checks even on a non-array)
-    .refine((v) => !Array.isArray(v) || v.length <= max, `${field} takes one ${what}; remove the others`)
+    .refine((v) => !Array.isArray(v) || v.length <= max, `Give one ${what} only; remove the others.`)
     .optional()
     .transform((v) => (v && v.length > 0 ? v : undefined));
 }
 
-function overLimitMessage(field: string, length: number, max: number): string {
-  return `${field} is ${length} characters; the limit is ${max} (${length - max} over). Shorten it or truncate it to ${max} characters; the provider would cut the rest silently.`;
+/** The message for a prompt or negative prompt over its limit (the form's counter says the same). */
+export function overLimitMessage(field: "prompt" | "negative_prompt", length: number, max: number): string {
+  return `${theField(field)} is ${length} characters; the limit is ${max} (${length - max} over). Shorten it or truncate it to ${max} characters; the video service would cut the rest silently.`;
 }
 
-function limitedText(field: string, max: number, opts: SchemaOptions) {
-  const text = z.string({ error: `${field} must be text` });
+function limitedText(field: "prompt" | "negative_prompt", max: number, opts: SchemaOptions) {
+  const text = z.string({ error: `${theField(field)} must be text` });
   if (opts.overLongText === "truncate") return text.transform((v) => truncateToLimit(v, max));
   return text.refine((v) => charCount(v) <= max, { error: (issue) => overLimitMessage(field, charCount(String(issue.input)), max) });
 }
 
-const seedMessage = `seed must be a whole number between ${LIMITS.seedMin} and ${LIMITS.seedMax}; leave it empty for a random one`;
-const durationMessage = `duration must be between ${LIMITS.durationMin} and ${LIMITS.durationMax} seconds`;
+const seedMessage = `The seed must be a whole number from ${LIMITS.seedMin} to ${LIMITS.seedMax}; leave it empty for a random one.`;
+/** Also what the form says when the duration is left empty: it is never silently taken as the default. */
+export const DURATION_MESSAGE = `The duration must be a whole number of seconds from ${LIMITS.durationMin} to ${LIMITS.durationMax}.`;
+const modeListMessage = `The mode must be ${GENERATION_MODES.map((m) => `${MODE_LABELS[m]} (${m})`).join(", ")}, or left out to follow the materials.`;
 
 export function createGenerationInputSchema(opts: SchemaOptions = {}) {
   return z
     .object(
       {
         generation_mode: z
-          .enum(GENERATION_MODES, { error: `generation_mode must be one of ${GENERATION_MODES.join(", ")}, or left out to select it from the materials` })
+          .enum(GENERATION_MODES, { error: modeListMessage })
           .optional(),
-        prompt: limitedText("prompt", LIMITS.promptMaxChars, opts).refine((v) => v.trim().length > 0, "prompt is required: describe the video"),
+        prompt: limitedText("prompt", LIMITS.promptMaxChars, opts).refine((v) => v.trim().length > 0, "Describe the video in the prompt."),
         negative_prompt: limitedText("negative_prompt", LIMITS.negativePromptMaxChars, opts).optional(),
-        image_start: optionalUrl("image_start", "https://example.com/first-frame.png", opts),
-        image_end: optionalUrl("image_end", "https://example.com/last-frame.png", opts),
-        video_urls: urlList("video_urls", "https://example.com/clip.mp4", LIMITS.maxVideoUrls, "clip", opts),
-        audio_urls: urlList("audio_urls", "https://example.com/voice.mp3", LIMITS.maxAudioUrls, "audio file", opts),
-        quality: z.enum(QUALITIES, { error: "quality must be 720p or 1080p" }).default("720p"),
+        image_start: optionalUrl("image_start", opts),
+        image_end: optionalUrl("image_end", opts),
+        video_urls: urlList("video_urls", LIMITS.maxVideoUrls, "clip", opts),
+        audio_urls: urlList("audio_urls", LIMITS.maxAudioUrls, "audio file", opts),
+        quality: z.enum(QUALITIES, { error: `The quality must be ${QUALITIES.join(" or ")}.` }).default("720p"),
         duration: z
-          .number({ error: "duration must be a whole number of seconds" })
-          .int("duration must be a whole number of seconds")
-          .min(LIMITS.durationMin, durationMessage)
-          .max(LIMITS.durationMax, durationMessage)
+          .number({ error: DURATION_MESSAGE })
+          .int(DURATION_MESSAGE)
+          .min(LIMITS.durationMin, DURATION_MESSAGE)
+          .max(LIMITS.durationMax, DURATION_MESSAGE)
           .default(LIMITS.durationDefault),
         seed: z.number({ error: seedMessage }).int(seedMessage).min(LIMITS.seedMin, seedMessage).max(LIMITS.seedMax, seedMessage).optional(),
-        prompt_extend: z.boolean({ error: "prompt_extend must be true or false" }).default(false),
+        prompt_extend: z.boolean({ error: "Prompt rewriting (prompt_extend) must be true or false." }).default(false),
       },
       { error: "The request must be an object with the generation fields (prompt, image_start, ...)" },
     )

@@ -10,7 +10,8 @@ import type { FieldErrors } from "../errors.ts";
 import { MODE_RULES, type GenerationInput, type MaterialName } from "../generation/request-schema.ts";
 import type { FetchedMedia } from "./fetch.ts";
 import { probeAudio, probeImage, probeMp4, type AudioProbe, type ClipProbe, type ImageProbe } from "./probe.ts";
-import { formatBytes, formatSeconds, MEDIA_RULES, type MediaRules } from "./rules.ts";
+import { theField } from "../generation/labels.ts";
+import { audioLongerThanVideo, continuationDurationCheck, formatBytes, formatSeconds, imageTypeName, MEDIA_RULES, roundMs, type MediaRules } from "./rules.ts";
 
 export type MediaKind = "image" | "clip" | "audio";
 export const MEDIA_KIND_OF: Readonly<Record<MaterialName, MediaKind>> = {
@@ -25,9 +26,6 @@ export type MediaFacts =
   | ({ kind: "clip"; bytes: number } & ClipProbe)
   | ({ kind: "audio"; bytes: number } & AudioProbe);
 
-const IMAGE_NAMES: Record<string, string> = { png: "PNG", jpg: "JPEG", webp: "WebP", bmp: "BMP", gif: "GIF", svg: "SVG", tiff: "TIFF", heif: "HEIF" };
-const imageName = (type: string) => IMAGE_NAMES[type] ?? type.toUpperCase();
-
 function listOf(names: readonly string[]): string {
   return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
 }
@@ -37,7 +35,48 @@ function tooLargeMessage(field: MaterialName, limit: number, size?: number): str
   // Exact bytes when rounding would make the size look equal to the limit.
   const [shown, shownLimit] =
     size !== undefined && formatBytes(size) === formatBytes(limit) ? [`${size} bytes`, `${limit} bytes`] : [size !== undefined ? formatBytes(size) : undefined, formatBytes(limit)];
-  return `${field} is ${shown ?? `larger than ${shownLimit}`}; the limit is ${shownLimit}. ${what}.`;
+  return `${theField(field)} is ${shown ?? `larger than ${shownLimit}`}; the limit is ${shownLimit}. ${what}.`;
+}
+
+/**
+ * A file of the wrong kind for its field, told by what it is and what the
+ * person probably meant: a video given as a frame belongs in a continuation,
+ * an image given as the clip belongs as a first frame.
+ */
+const WRONG_KIND: Record<MaterialName, Partial<Record<MediaKind, string>>> = {
+  image_start: {
+    clip: "A first frame must be an image. To continue this video, switch to Continue a video and give it as the clip to continue.",
+    audio: "A first frame must be an image (PNG, JPEG, WebP or BMP).",
+  },
+  image_end: {
+    clip: "A last frame must be an image (PNG, JPEG, WebP or BMP).",
+    audio: "A last frame must be an image (PNG, JPEG, WebP or BMP).",
+  },
+  video_urls: {
+    image: "The clip to continue must be an MP4 video. To start a video from this image, switch to First frame and give it as the first frame image.",
+    audio: "The clip to continue must be an MP4 video.",
+  },
+  audio_urls: {
+    image: "Driving audio must be a WAV or MP3 file.",
+    clip: "Driving audio must be a WAV or MP3 file; a video's sound cannot be used as it is.",
+  },
+};
+
+/** What the bytes are when they are not what `field` takes: an image, an MP4 clip, or readable audio. */
+async function otherKindOf(field: MaterialName, bytes: Uint8Array): Promise<MediaFacts | null> {
+  const kind = MEDIA_KIND_OF[field];
+  const image = kind !== "image" ? probeImage(bytes) : null;
+  if (image) return { kind: "image", bytes: bytes.length, ...image };
+  const clip = kind !== "clip" ? probeMp4(bytes) : null;
+  if (clip) return { kind: "clip", bytes: bytes.length, ...clip };
+  return null;
+}
+
+function wrongKindMessage(field: MaterialName, facts: MediaFacts): string | null {
+  const advice = WRONG_KIND[field][facts.kind];
+  if (!advice) return null;
+  const what = facts.kind === "image" ? `an image (${imageTypeName(facts.type)}, ${facts.width}×${facts.height} px)` : facts.kind === "clip" ? `a video (MP4, ${formatSeconds(roundMs(facts.durationSeconds))})` : "audio";
+  return `${theField(field)} is ${what}, not ${MEDIA_KIND_OF[field] === "image" ? "an image" : MEDIA_KIND_OF[field] === "clip" ? "a video" : "audio"}. ${advice}`;
 }
 
 /** Checks one file's bytes against the rules for `field`'s kind of media. */
@@ -46,53 +85,62 @@ export async function checkMediaBytes(field: MaterialName, bytes: Uint8Array, ru
   const limit = rules[kind].maxBytes;
   if (bytes.length > limit) return { errors: [tooLargeMessage(field, limit, bytes.length)] };
   const errors: string[] = [];
+  const the = theField(field);
+  /** The refusal of a file that is not this field's kind of media at all. */
+  const unreadable = async (fallback: string) => {
+    const other = await otherKindOf(field, bytes);
+    const message = other ? wrongKindMessage(field, other) : null;
+    return message && other ? { errors: [message], facts: other } : { errors: [fallback] };
+  };
 
   if (kind === "image") {
     const r = rules.image;
-    const formats = listOf(r.formats.map(imageName));
+    const formats = listOf(r.formats.map(imageTypeName));
     const probe = probeImage(bytes);
-    if (!probe) return { errors: [`${field} is not an image we can read (${formats}); check that the URL points to the image file itself`] };
+    if (!probe) return unreadable(`${the} is not an image we can read (${formats}); check that the link points to the image file itself.`);
     const facts: MediaFacts = { kind, bytes: bytes.length, ...probe };
-    if (!r.formats.includes(probe.type)) return { errors: [`${field} is a ${imageName(probe.type)} image; use ${formats}`], facts };
+    if (!r.formats.includes(probe.type)) return { errors: [`${the} is a ${imageTypeName(probe.type)} image; use ${formats}.`], facts };
     const size = `${probe.width}×${probe.height} px`;
-    if (Math.min(probe.width, probe.height) < r.minSide) errors.push(`${field} is ${size}; each side must be at least ${r.minSide} px. Use a larger image.`);
-    if (Math.max(probe.width, probe.height) > r.maxSide) errors.push(`${field} is ${size}; each side must be at most ${r.maxSide} px. Scale it down.`);
+    if (Math.min(probe.width, probe.height) < r.minSide) errors.push(`${the} is ${size}; each side must be at least ${r.minSide} px. Use a larger image.`);
+    if (Math.max(probe.width, probe.height) > r.maxSide) errors.push(`${the} is ${size}; each side must be at most ${r.maxSide} px. Scale it down.`);
     return { errors, facts };
   }
 
   if (kind === "clip") {
     const r = rules.clip;
     const probe = probeMp4(bytes);
-    if (!probe) return { errors: [`${field} is not an MP4 video we can read; export the clip as MP4 (H.264) and try again`] };
+    if (!probe) return unreadable(`${the} is not an MP4 video we can read; export the clip as MP4 (H.264) and try again.`);
     const facts: MediaFacts = { kind, bytes: bytes.length, ...probe };
     const seconds = roundMs(probe.durationSeconds);
     if (seconds < r.minSeconds || seconds > r.maxSeconds) {
       const fix = seconds < r.minSeconds ? "Use a longer clip." : `Trim it to ${r.maxSeconds} s or less.`;
-      errors.push(`${field} is ${formatSeconds(seconds)} long; the clip must be ${r.minSeconds} to ${r.maxSeconds} s. ${fix}`);
+      errors.push(`${the} is ${formatSeconds(seconds)} long; it must be ${r.minSeconds} to ${r.maxSeconds} s. ${fix}`);
     }
     const size = `${probe.width}×${probe.height} px`;
-    if (Math.min(probe.width, probe.height) < r.minSide) errors.push(`${field} is ${size}; each side must be at least ${r.minSide} px. Use a larger clip.`);
-    if (Math.max(probe.width, probe.height) > r.maxSide) errors.push(`${field} is ${size}; each side must be at most ${r.maxSide} px. Scale it down.`);
+    if (Math.min(probe.width, probe.height) < r.minSide) errors.push(`${the} is ${size}; each side must be at least ${r.minSide} px. Use a larger clip.`);
+    if (Math.max(probe.width, probe.height) > r.maxSide) errors.push(`${the} is ${size}; each side must be at most ${r.maxSide} px. Scale it down.`);
     return { errors, facts };
   }
 
   const r = rules.audio;
   const formats = listOf(r.formats.map((f) => f.toUpperCase()));
   const probe = await probeAudio(bytes);
-  if (!probe) return { errors: [`${field} is not an audio file we can read (${formats}); check that the URL points to the audio file itself`] };
+  if (!probe) return unreadable(`${the} is not an audio file we can read (${formats}); check that the link points to the audio file itself.`);
   const facts: MediaFacts = { kind, bytes: bytes.length, ...probe };
-  if (probe.format === "other" || !r.formats.includes(probe.format)) return { errors: [`${field} is ${probe.description} audio; use ${formats}`], facts };
-  if (probe.durationSeconds === undefined) return { errors: [`${field}: we could not tell how long this audio is; re-export it as ${formats}`], facts };
+  if (probe.format === "other" || !r.formats.includes(probe.format)) {
+    // An MP4 video reads as audio too; say what it is.
+    const other = probe.format === "other" ? await otherKindOf(field, bytes) : null;
+    const message = other ? wrongKindMessage(field, other) : null;
+    if (other && message) return { errors: [message], facts: other };
+    return { errors: [`${the} is ${probe.description} audio; use ${formats}.`], facts };
+  }
+  if (probe.durationSeconds === undefined) return { errors: [`${the}: we could not tell how long this audio is; export it again as ${formats}.`], facts };
   const seconds = roundMs(probe.durationSeconds);
   if (seconds < r.minSeconds || seconds > r.maxSeconds) {
     const fix = seconds < r.minSeconds ? "Use a longer recording." : `Trim it to ${r.maxSeconds} s or less.`;
-    errors.push(`${field} is ${formatSeconds(seconds)} long; audio must be ${r.minSeconds} to ${r.maxSeconds} s. ${fix}`);
+    errors.push(`${the} is ${formatSeconds(seconds)} long; it must be ${r.minSeconds} to ${r.maxSeconds} s. ${fix}`);
   }
   return { errors, facts };
-}
-
-function roundMs(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
 }
 
 export interface MediaCheckDeps {
@@ -134,6 +182,32 @@ function materialUrls(input: GenerationInput): Array<[MaterialName, string]> {
   return out;
 }
 
+/** What the portal says of a file it could not download: not a refusal, the provider judges it. */
+export function uncheckedMessage(field: MaterialName): string {
+  return `${theField(field)} could not be downloaded to check it; the video service will judge it.`;
+}
+
+/** One file, fetched once and checked: its problems and facts, or `unchecked` when it could not be had. */
+export interface MediaUrlCheck {
+  errors: string[];
+  facts?: MediaFacts;
+  unchecked?: true;
+}
+
+/**
+ * Fetches `url` (within `field`'s byte limit) and applies `field`'s media
+ * rules to it. Used for every file of a request, and for one file as soon as
+ * the form is given it (server/media/file-check.ts).
+ */
+export async function checkMediaUrl(field: MaterialName, url: string, deps: MediaCheckDeps): Promise<MediaUrlCheck> {
+  const rules = deps.rules ?? MEDIA_RULES;
+  const limit = rules[MEDIA_KIND_OF[field]].maxBytes;
+  const fetched = await deps.fetchMedia(url, { maxBytes: limit }).catch(() => null);
+  if (fetched === null) return { errors: [], unchecked: true };
+  if (!("bytes" in fetched)) return { errors: [tooLargeMessage(field, limit, fetched.size)] };
+  return checkMediaBytes(field, fetched.bytes, rules);
+}
+
 /**
  * Applies the media rules to a parsed request's files (fetched once each) and
  * the continuation rule (`duration` >= the clip's length).
@@ -143,12 +217,13 @@ export async function checkGenerationMedia(input: GenerationInput, deps: MediaCh
   const result: MediaCheckResult = { fieldErrors: {}, facts: { media: {}, unchecked: [] }, warnings: [] };
   const add = (field: string, message: string) => (result.fieldErrors[field] ??= []).push(message);
 
+  // The same URL in two fields of one kind is downloaded once.
   const downloads = new Map<string, Promise<FetchedMedia | null>>();
-  const fetchOnce = (url: string, maxBytes: number) => {
-    const key = `${maxBytes} ${url}`;
+  const fetchOnce: MediaCheckDeps["fetchMedia"] = (url, opts) => {
+    const key = `${opts?.maxBytes} ${url}`;
     let p = downloads.get(key);
     if (!p) {
-      p = deps.fetchMedia(url, { maxBytes }).catch(() => null);
+      p = deps.fetchMedia(url, opts).catch(() => null);
       downloads.set(key, p);
     }
     return p;
@@ -156,39 +231,29 @@ export async function checkGenerationMedia(input: GenerationInput, deps: MediaCh
 
   await Promise.all(
     materialUrls(input).map(async ([field, url]) => {
-      const limit = rules[MEDIA_KIND_OF[field]].maxBytes;
-      const fetched = await fetchOnce(url, limit);
-      if (fetched === null) {
+      const checked = await checkMediaUrl(field, url, { fetchMedia: fetchOnce, rules });
+      if (checked.unchecked) {
         result.facts.unchecked.push(field);
-        result.warnings.push(`${field} could not be downloaded to check it; the provider will judge it.`);
+        result.warnings.push(uncheckedMessage(field));
         return;
       }
-      if (!("bytes" in fetched)) return add(field, tooLargeMessage(field, limit, fetched.size));
-      const { errors, facts } = await checkMediaBytes(field, fetched.bytes, rules);
-      for (const m of errors) add(field, m);
-      if (facts) result.facts.media[field] = facts;
+      for (const m of checked.errors) add(field, m);
+      if (checked.facts) result.facts.media[field] = checked.facts;
     }),
   );
   result.facts.unchecked.sort();
 
   const clip = result.facts.media.video_urls;
   if (input.generation_mode === "video_continuation" && clip?.kind === "clip") {
-    const clipSeconds = roundMs(clip.durationSeconds);
-    result.facts.inputClipSeconds = clipSeconds;
-    if (input.duration < clipSeconds) {
-      add(
-        "duration",
-        `duration (${input.duration} s) is shorter than the video_urls clip (${formatSeconds(clipSeconds)}); in video_continuation, duration is the whole output, clip included. Set it to at least ${Math.ceil(clipSeconds)} s.`,
-      );
-    } else if (input.duration === clipSeconds) {
-      result.warnings.push(`duration equals the clip's length (${formatSeconds(clipSeconds)}): the clip comes back unchanged, and is still billed.`);
-    }
+    result.facts.inputClipSeconds = roundMs(clip.durationSeconds);
+    const { error, warning } = continuationDurationCheck(input.duration, clip.durationSeconds);
+    if (error) add("duration", error);
+    if (warning) result.warnings.push(warning);
   }
 
   const audio = result.facts.media.audio_urls;
-  if (audio?.kind === "audio" && audio.durationSeconds !== undefined && roundMs(audio.durationSeconds) > input.duration) {
-    result.warnings.push(`audio_urls is ${formatSeconds(roundMs(audio.durationSeconds))} long; only its first ${input.duration} s drive the video.`);
-  }
+  const longer = audio?.kind === "audio" && audio.durationSeconds !== undefined ? audioLongerThanVideo(audio.durationSeconds, input.duration) : null;
+  if (longer) result.warnings.push(longer);
   return result;
 }
 

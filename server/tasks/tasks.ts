@@ -3,7 +3,7 @@
  * a state reported by the provider (callback or poll) monotonically.
  */
 import { randomUUID } from "node:crypto";
-import { billedSecondsFor, costAt, type PriceTable } from "../billing/billing.ts";
+import { billedSecondsFor, costAt, estimateCost, type PriceTable } from "../billing/billing.ts";
 import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
 import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
 import { reportingTimeZone } from "../settings/settings.ts";
@@ -63,7 +63,10 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   const id = randomUUID();
   const body = toProviderBody(input, deps.callbackUrlFor(id));
   const pricePerSecond = deps.prices.perSecond[input.quality];
-  const estimate = costAt(pricePerSecond, input.duration);
+  // The media check refused a continuation shorter than its clip, so the rule applies.
+  const estimate =
+    estimateCost(deps.prices, { mode: input.generation_mode, quality: input.quality, durationSeconds: input.duration, inputClipSeconds: media.facts.inputClipSeconds })?.cost ??
+    costAt(pricePerSecond, input.duration);
   let task: Task;
   let alerts: BudgetAlert[] = [];
   const now = new Date();

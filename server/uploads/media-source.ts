@@ -26,6 +26,11 @@ function ownUploadName(url: URL, publicBaseUrl: string): string | null {
   return url.pathname.slice(prefix.pathname.length);
 }
 
+/** Whether `url` is one of the portal's own upload links (the form shows those as files, not as links). */
+export function isOwnUploadLink(url: string, publicBaseUrl: string): boolean {
+  return URL.canParse(url) && ownUploadName(new URL(url), publicBaseUrl) !== null;
+}
+
 /** Reads an upload within `cap` bytes; null when there is no such file or the token does not open it. */
 async function readUpload(deps: MediaSourceDeps["uploads"], name: string, token: string | null, cap: number): Promise<FetchedMedia | null> {
   let decoded: string;

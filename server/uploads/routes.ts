@@ -19,7 +19,7 @@ export interface UploadRouteDeps extends UploadDeps {
   currentUser: () => Promise<SessionUser | null>;
 }
 
-/** POST /api/uploads (multipart: `field`, `file`): answers `{ url }`. */
+/** POST /api/uploads (multipart: `field`, `file`): answers `{ url, facts }` (what the media check measured, for the form to show). */
 export function uploadRoute(deps: () => Promise<UploadRouteDeps> | UploadRouteDeps): HttpHandler {
   return routeHandler("upload", async (req: Request) => {
     const d = await deps();
@@ -36,7 +36,7 @@ export function uploadRoute(deps: () => Promise<UploadRouteDeps> | UploadRouteDe
       throw new AppError("PAYLOAD_TOO_LARGE", `The file is larger than ${formatBytes(MAX_UPLOAD_REQUEST_BYTES)}, more than any media field accepts.`);
     }
     const saved = await saveUpload(d, user, await uploadInputOf(form));
-    return Response.json({ url: saved.url });
+    return Response.json({ url: saved.url, facts: saved.facts });
   });
 }
 

@@ -102,11 +102,27 @@ export async function saveUpload(
     // It speaks of URLs when it cannot read a file at all; say it for a file.
     refuse(field, !facts && !tooLarge ? [`${filename} is not ${WHAT[kind]}`] : errors);
   }
+  const url = await storeCheckedUpload(deps, facts, bytes);
+  if (!url) refuse(field, [`${filename} is not ${WHAT[kind]}`]);
+  return { url, facts };
+}
+
+/**
+ * Stores bytes that passed the media rules (`facts` is what was read of
+ * them) as an upload, and returns its link; null for a type uploads are not
+ * served as. `id` (a UUID) names it: random for a person's upload; derived
+ * from the task for a result taken as a clip to continue (server/tasks/drafts.ts),
+ * so that one result is copied once however often it is continued.
+ */
+export async function storeCheckedUpload(deps: UploadDeps, facts: MediaFacts, bytes: Uint8Array, id: string = randomUUID()): Promise<string | null> {
   const ext = extensionOf(facts);
-  if (!ext) refuse(field, [`${filename} is not ${WHAT[kind]}`]);
-  const name = `${randomUUID()}.${ext}`;
-  await deps.storage.put(`uploads/${name}`, bytes, CONTENT_TYPES[ext]);
-  return { url: uploadUrl(deps, name), facts };
+  if (!ext) return null;
+  const name = `${id}.${ext}`;
+  if (!UPLOAD_NAME.test(name)) throw new Error(`Not an upload name: ${name}`);
+  const key = `uploads/${name}`;
+  // The same id holds the same bytes: already stored means nothing to write.
+  if ((await deps.storage.size(key)) !== bytes.length) await deps.storage.put(key, bytes, CONTENT_TYPES[ext]);
+  return uploadUrl(deps, name);
 }
 
 /**

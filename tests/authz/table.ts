@@ -103,6 +103,37 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     },
   },
   {
+    covers: "tasks.draftFrom",
+    what: "open the form with the member's task's settings (Run again)",
+    call: trpcPost("tasks.draftFrom", (d) => ({ taskId: d.taskId, as: "again" })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
+    check: (body) => {
+      const draft = dataOf(body) as { values: { prompt?: string; image_start?: string } };
+      if (!draft.values.prompt || !draft.values.image_start) throw new Error("the draft lacks the task's prompt or first frame");
+    },
+  },
+  {
+    covers: "tasks.draftFrom",
+    what: "open the form to continue the member's video (its portal copy becomes an upload link)",
+    call: trpcPost("tasks.draftFrom", (d) => ({ taskId: d.taskId, as: "continue" })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
+    check: (body) => {
+      const draft = dataOf(body) as { values: { generation_mode?: string; video_urls?: string[] } };
+      if (draft.values.generation_mode !== "video_continuation" || !/\/api\/uploads\/[0-9a-f-]{36}\.mp4\?token=/.test(draft.values.video_urls?.[0] ?? "")) {
+        throw new Error("the draft does not continue the video through an upload link");
+      }
+    },
+  },
+  {
+    covers: "media.check",
+    what: "check a file for the form (here an upload's link: the token is what opens it)",
+    call: trpcPost("media.check", (d) => ({ field: "image_start", url: d.uploadUrl })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      if ((dataOf(body) as { status: string }).status !== "ok") throw new Error("the upload did not pass its check");
+    },
+  },
+  {
     covers: "account.sessions",
     what: "list one's own sessions",
     call: (api) => trpcGet("account.sessions")(api),

@@ -16,8 +16,11 @@ test("the form refuses an invalid request beside the field, before any submissio
   await page.getByRole("link", { name: "New video" }).click();
   await page.getByLabel("Duration (seconds)").fill("16");
   await page.getByRole("button", { name: "Generate video" }).click();
-  await expect(page.locator('[data-field="prompt"]')).toHaveText("prompt is required: describe the video");
-  await expect(page.locator('[data-field="duration"]')).toHaveText("duration must be between 2 and 15 seconds");
+  await expect(page.locator('[data-field="prompt"]')).toHaveText("Describe the video in the prompt.");
+  await expect(page.locator('[data-field="duration"]')).toHaveText("The duration must be a whole number of seconds from 2 to 15.");
+  // Focus moves to the first field with an error, and no price is shown for 16 s.
+  await expect(page.getByLabel("Prompt", { exact: true })).toBeFocused();
+  await expect(page.getByTestId("estimate")).not.toContainText("USD");
   await expect(page).toHaveURL(/\/tasks\/new$/);
 });
 

@@ -188,9 +188,9 @@ describe("checkGenerationMedia with the real fetcher", () => {
       audio_urls: [`${base}/file/audio-3s.mp3`],
     });
     const r = await checkGenerationMedia(input, { fetchMedia: local });
-    expect(r.fieldErrors).toEqual({ image_start: [expect.stringMatching(/^image_start is 200×200 px; each side must be at least 240 px/)] });
+    expect(r.fieldErrors).toEqual({ image_start: [expect.stringMatching(/^The first frame image is 200×200 px; each side must be at least 240 px/)] });
     expect(r.facts.unchecked).toEqual(["image_end"]);
-    expect(r.warnings).toEqual(["image_end could not be downloaded to check it; the provider will judge it."]);
+    expect(r.warnings).toEqual(["The last frame image could not be downloaded to check it; the video service will judge it."]);
   });
 
   describe("the simulator's sample media (what the form offers in local mode)", () => {
@@ -208,7 +208,7 @@ describe("checkGenerationMedia with the real fetcher", () => {
       expect(frame).toMatchObject({ fieldErrors: {}, facts: { unchecked: [] } });
       const clip = await checkGenerationMedia(schema(sim.url).parse({ prompt: "x", video_urls: [`${sim.url}/files/sample.mp4`], duration: 4 }), { fetchMedia });
       expect(clip.facts.inputClipSeconds).toBe(5);
-      expect(clip.fieldErrors.duration?.[0]).toMatch(/^duration \(4 s\) is shorter than the video_urls clip \(5 s\)/);
+      expect(clip.fieldErrors.duration?.[0]).toMatch(/^The duration \(4 s\) is shorter than the clip to continue \(5 s\)/);
     });
   });
 });

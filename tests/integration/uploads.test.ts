@@ -100,32 +100,36 @@ describe("saveUpload", () => {
   it("refuses a too-small image with the rule's message under its field", async () => {
     const err = await refusal(upload("image_start", "image-200x200.png"));
     expect(err.code).toBe("BAD_REQUEST");
-    expect(err.fieldErrors).toEqual({ image_start: ["image_start is 200×200 px; each side must be at least 240 px. Use a larger image."] });
-    expect(err.message).toBe("image_start is 200×200 px; each side must be at least 240 px. Use a larger image.");
+    expect(err.fieldErrors).toEqual({ image_start: ["The first frame image is 200×200 px; each side must be at least 240 px. Use a larger image."] });
+    expect(err.message).toBe("The first frame image is 200×200 px; each side must be at least 240 px. Use a larger image.");
   });
 
   it("refuses clips and audio that break their rules", async () => {
-    expect((await refusal(upload("video_urls", "clip-11s-320x240.mp4"))).fieldErrors?.video_urls?.[0]).toMatch(/^video_urls is 11(\.\d+)? s long; the clip must be 2 to 10 s/);
-    expect((await refusal(upload("audio_urls", "audio-1s.wav"))).fieldErrors?.audio_urls?.[0]).toMatch(/^audio_urls is 1(\.\d+)? s long; audio must be 2 to 30 s/);
+    expect((await refusal(upload("video_urls", "clip-11s-320x240.mp4"))).fieldErrors?.video_urls?.[0]).toMatch(/^The clip to continue is 11(\.\d+)? s long; it must be 2 to 10 s/);
+    expect((await refusal(upload("audio_urls", "audio-1s.wav"))).fieldErrors?.audio_urls?.[0]).toMatch(/^The driving audio is 1(\.\d+)? s long; it must be 2 to 30 s/);
   });
 
   it("refuses a file of the wrong type, speaking of the file rather than a URL", async () => {
     expect((await refusal(upload("image_start", "not-media.txt"))).fieldErrors).toEqual({
       image_start: ["not-media.txt is not an image we can read; choose a PNG, JPEG, WebP or BMP file"],
     });
+    // A file of another kind of media: what it is, and the mode it belongs to.
     expect((await refusal(upload("video_urls", "image-240x240.png"))).fieldErrors).toEqual({
-      video_urls: ["image-240x240.png is not an MP4 video we can read; export the clip as MP4 (H.264) and try again"],
+      video_urls: [
+        "The clip to continue is an image (PNG, 240×240 px), not a video. The clip to continue must be an MP4 video. To start a video from this image, switch to First frame and give it as the first frame image.",
+      ],
     });
+    expect((await refusal(upload("image_start", "clip-3s-320x240.mp4"))).fieldErrors?.image_start?.[0]).toMatch(/^The first frame image is a video \(MP4, 3 s\), not an image\./);
     expect((await refusal(upload("video_urls", "clip-3s.webm"))).fieldErrors?.video_urls).toHaveLength(1);
     // Readable, but a format the provider does not take: the media rule's own message.
-    expect((await refusal(upload("audio_urls", "audio-3s.ogg"))).fieldErrors?.audio_urls?.[0]).toMatch(/^audio_urls is Ogg.* audio; use WAV or MP3$/);
+    expect((await refusal(upload("audio_urls", "audio-3s.ogg"))).fieldErrors?.audio_urls?.[0]).toMatch(/^The driving audio is Ogg.* audio; use WAV or MP3\.$/);
     expect((await refusal(upload("image_end", "audio-3s.mp3"))).fieldErrors?.image_end?.[0]).toMatch(/is not an image we can read/);
   });
 
   it("refuses a file over its field's size limit, and an empty one", async () => {
     const small = { ...MEDIA_RULES, image: { ...MEDIA_RULES.image, maxBytes: 500 } };
     const err = await refusal(upload("image_start", "image-240x240.png"), small);
-    expect(err.fieldErrors?.image_start).toEqual(["image_start is 741 bytes; the limit is 500 bytes. Compress it or scale it down."]);
+    expect(err.fieldErrors?.image_start).toEqual(["The first frame image is 741 bytes; the limit is 500 bytes. Compress it or scale it down."]);
     expect((await refusal({ field: "audio_urls", filename: "empty.mp3", bytes: new Uint8Array() })).fieldErrors).toEqual({
       audio_urls: ["empty.mp3 is empty; choose the audio file itself"],
     });

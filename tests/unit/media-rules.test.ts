@@ -90,34 +90,39 @@ describe("probes (image-size, mp4box, music-metadata)", () => {
 describe("media rules on the file's bytes", () => {
   const cases: Array<[MaterialName, string, RegExp | null]> = [
     // images: 240..8000 px a side
-    ["image_start", "image-200x200.png", /^image_start is 200×200 px; each side must be at least 240 px/],
-    ["image_start", "image-239x320.png", /^image_start is 239×320 px; each side must be at least 240 px/],
+    ["image_start", "image-200x200.png", /^The first frame image is 200×200 px; each side must be at least 240 px/],
+    ["image_start", "image-239x320.png", /^The first frame image is 239×320 px; each side must be at least 240 px/],
     ["image_start", "image-240x240.png", null],
     ["image_end", "image-320x240.jpg", null],
     ["image_end", "image-320x240.webp", null],
     ["image_start", "image-8000x240.png", null],
-    ["image_end", "image-8001x240.png", /^image_end is 8001×240 px; each side must be at most 8000 px\. Scale it down/],
-    ["image_start", "not-media.txt", /^image_start is not an image we can read \(PNG, JPEG, WebP or BMP\)/],
-    ["image_start", "audio-3s.mp3", /^image_start is not an image we can read/],
+    ["image_end", "image-8001x240.png", /^The last frame image is 8001×240 px; each side must be at most 8000 px\. Scale it down/],
+    ["image_start", "not-media.txt", /^The first frame image is not an image we can read \(PNG, JPEG, WebP or BMP\)/],
+    ["image_start", "audio-3s.mp3", /^The first frame image is not an image we can read/],
+    // a video given as the first frame: said so, with the mode it belongs to
+    ["image_start", "clip-3s-320x240.mp4", /^The first frame image is a video \(MP4, 3 s\), not an image\. A first frame must be an image\. To continue this video, switch to Continue a video/],
+    ["image_end", "clip-3s-320x240.mp4", /^The last frame image is a video \(MP4, 3 s\), not an image\./],
     // clips: 2..10 s, 240..4096 px, MP4
-    ["video_urls", "clip-1.5s-320x240.mp4", /^video_urls is 1\.5 s long; the clip must be 2 to 10 s\. Use a longer clip/],
+    ["video_urls", "clip-1.5s-320x240.mp4", /^The clip to continue is 1\.5 s long; it must be 2 to 10 s\. Use a longer clip/],
     ["video_urls", "clip-2s-320x240.mp4", null],
     ["video_urls", "clip-3s-320x240.mp4", null],
     ["video_urls", "clip-10s-320x240.mp4", null],
-    ["video_urls", "clip-11s-320x240.mp4", /^video_urls is 11 s long; the clip must be 2 to 10 s\. Trim it to 10 s or less/],
-    ["video_urls", "clip-3s-320x200.mp4", /^video_urls is 320×200 px; each side must be at least 240 px/],
-    ["video_urls", "clip-2s-4112x240.mp4", /^video_urls is 4112×240 px; each side must be at most 4096 px/],
-    ["video_urls", "clip-3s.webm", /^video_urls is not an MP4 video we can read; export the clip as MP4/],
-    ["video_urls", "image-240x240.png", /^video_urls is not an MP4 video we can read/],
+    ["video_urls", "clip-11s-320x240.mp4", /^The clip to continue is 11 s long; it must be 2 to 10 s\. Trim it to 10 s or less/],
+    ["video_urls", "clip-3s-320x200.mp4", /^The clip to continue is 320×200 px; each side must be at least 240 px/],
+    ["video_urls", "clip-2s-4112x240.mp4", /^The clip to continue is 4112×240 px; each side must be at most 4096 px/],
+    ["video_urls", "clip-3s.webm", /^The clip to continue is not an MP4 video we can read; export the clip as MP4/],
+    // an image given as the clip: said so, with the mode it belongs to
+    ["video_urls", "image-240x240.png", /^The clip to continue is an image \(PNG, 240×240 px\), not a video\. The clip to continue must be an MP4 video\. To start a video from this image, switch to First frame/],
     // audio: wav or mp3, 2..30 s
     ["audio_urls", "audio-3s.mp3", null],
     ["audio_urls", "audio-3s.wav", null],
-    ["audio_urls", "audio-1s.mp3", /^audio_urls is 1\.152 s long; audio must be 2 to 30 s\. Use a longer recording/],
-    ["audio_urls", "audio-1s.wav", /^audio_urls is 1 s long; audio must be 2 to 30 s/],
-    ["audio_urls", "audio-3s.ogg", /^audio_urls is Ogg \(Vorbis I\) audio; use WAV or MP3$/],
-    ["audio_urls", "audio-3s.flac", /^audio_urls is FLAC audio; use WAV or MP3$/],
-    ["audio_urls", "clip-3s-320x240.mp4", /^audio_urls is .* audio; use WAV or MP3$/],
-    ["audio_urls", "not-media.txt", /^audio_urls is not an audio file we can read \(WAV or MP3\)/],
+    ["audio_urls", "audio-1s.mp3", /^The driving audio is 1\.152 s long; it must be 2 to 30 s\. Use a longer recording/],
+    ["audio_urls", "audio-1s.wav", /^The driving audio is 1 s long; it must be 2 to 30 s/],
+    ["audio_urls", "audio-3s.ogg", /^The driving audio is Ogg \(Vorbis I\) audio; use WAV or MP3\.$/],
+    ["audio_urls", "audio-3s.flac", /^The driving audio is FLAC audio; use WAV or MP3\.$/],
+    ["audio_urls", "clip-3s-320x240.mp4", /^The driving audio is a video \(MP4, 3 s\), not audio\. Driving audio must be a WAV or MP3 file/],
+    ["audio_urls", "image-240x240.png", /^The driving audio is an image \(PNG, 240×240 px\), not audio\./],
+    ["audio_urls", "not-media.txt", /^The driving audio is not an audio file we can read \(WAV or MP3\)/],
   ];
 
   it.each(cases)("%s = %s -> %s", async (field, name, expected) => {
@@ -134,12 +139,13 @@ describe("media rules on the file's bytes", () => {
     ["video_urls", "clip-3s-320x240.mp4", "clip"],
     ["audio_urls", "audio-3s.wav", "audio"],
   ] as const)("refuses %s over its byte limit (at the limit passes, one byte over fails)", async (field, name, kind) => {
+    const the = { image_start: "The first frame image", video_urls: "The clip to continue", audio_urls: "The driving audio" }[field];
     const bytes = fixture(name);
     expect((await checkMediaBytes(field, bytes, withLimits({ [kind]: bytes.length }))).errors).toEqual([]);
     const over = await checkMediaBytes(field, bytes, withLimits({ [kind]: bytes.length - 1 }));
-    expect(over.errors).toEqual([expect.stringMatching(new RegExp(`^${field} is ${bytes.length} bytes; the limit is ${bytes.length - 1} bytes\\. Compress`))]);
+    expect(over.errors).toEqual([expect.stringMatching(new RegExp(`^${the} is ${bytes.length} bytes; the limit is ${bytes.length - 1} bytes\\. Compress`))]);
     const halved = await checkMediaBytes(field, bytes, withLimits({ [kind]: Math.floor(bytes.length / 2) }));
-    expect(halved.errors[0]).toMatch(new RegExp(`^${field} is [0-9.]+ (kB|bytes); the limit is [0-9.]+ (kB|bytes)\\. Compress`));
+    expect(halved.errors[0]).toMatch(new RegExp(`^${the} is [0-9.]+ (kB|bytes); the limit is [0-9.]+ (kB|bytes)\\. Compress`));
   });
 
   it("states the real limits in MB", async () => {
@@ -184,7 +190,7 @@ describe("checkGenerationMedia", () => {
     const r = await checkGenerationMedia(input, { fetchMedia: fixtureFetcher() });
     expect(r.fieldErrors).toEqual({});
     expect(r.facts.unchecked).toEqual(["image_start"]);
-    expect(r.warnings).toContain("image_start could not be downloaded to check it; the provider will judge it.");
+    expect(r.warnings).toContain("The first frame image could not be downloaded to check it; the video service will judge it.");
   });
 
   it("a fetcher that throws counts as unreachable", async () => {
@@ -203,10 +209,10 @@ describe("checkGenerationMedia", () => {
     const input = schema.parse({ prompt: "x", image_start: url("a.png"), audio_urls: [url("b.mp3")] });
     const r = await checkGenerationMedia(input, { fetchMedia });
     expect(seen.sort()).toEqual([MEDIA_RULES.audio.maxBytes, MEDIA_RULES.image.maxBytes].sort());
-    expect(r.fieldErrors.image_start).toEqual(["image_start is 25 MB; the limit is 20 MB. Compress it or scale it down."]);
-    expect(r.fieldErrors.audio_urls).toEqual(["audio_urls is 25 MB; the limit is 15 MB. Compress or shorten the audio."]);
+    expect(r.fieldErrors.image_start).toEqual(["The first frame image is 25 MB; the limit is 20 MB. Compress it or scale it down."]);
+    expect(r.fieldErrors.audio_urls).toEqual(["The driving audio is 25 MB; the limit is 15 MB. Compress or shorten the audio."]);
     const unknownSize = await checkGenerationMedia(schema.parse({ prompt: "x", video_urls: [url("c.mp4")] }), { fetchMedia: async () => ({ tooLarge: true }) });
-    expect(unknownSize.fieldErrors.video_urls).toEqual(["video_urls is larger than 100 MB; the limit is 100 MB. Compress or shorten the clip."]);
+    expect(unknownSize.fieldErrors.video_urls).toEqual(["The clip to continue is larger than 100 MB; the limit is 100 MB. Compress or shorten the clip."]);
   });
 
   describe("video_continuation: duration is the whole output and must be >= the clip", () => {
@@ -224,7 +230,7 @@ describe("checkGenerationMedia", () => {
       expect(r.fieldErrors.duration === undefined).toBe(ok);
       if (!ok) {
         expect(r.fieldErrors.duration).toEqual([
-          "duration (2 s) is shorter than the video_urls clip (3 s); in video_continuation, duration is the whole output, clip included. Set it to at least 3 s.",
+          "The duration (2 s) is shorter than the clip to continue (3 s): a continued video's duration is the whole output, clip included. Set it to at least 3 s.",
         ]);
       }
     });
@@ -232,16 +238,16 @@ describe("checkGenerationMedia", () => {
     it("equal is allowed (the clip comes back as is, still billed) and says so", async () => {
       const r = await checkGenerationMedia(continuation(3), { fetchMedia: fixtureFetcher() });
       expect(r.fieldErrors).toEqual({});
-      expect(r.warnings).toEqual([expect.stringMatching(/^duration equals the clip's length \(3 s\): the clip comes back unchanged/)]);
+      expect(r.warnings).toEqual([expect.stringMatching(/^The duration equals the clip's length \(3 s\): the clip comes back unchanged/)]);
     });
 
     it("names both numbers for a fractional clip and rounds the advice up", async () => {
       const r = await checkGenerationMedia(continuation(2, "clip-1.5s-320x240.mp4"), { fetchMedia: fixtureFetcher() });
       // 1.5 s is too short a clip; the duration rule holds (2 >= 1.5).
-      expect(r.fieldErrors.video_urls?.[0]).toMatch(/^video_urls is 1\.5 s long/);
+      expect(r.fieldErrors.video_urls?.[0]).toMatch(/^The clip to continue is 1\.5 s long/);
       expect(r.fieldErrors.duration).toBeUndefined();
       const long = await checkGenerationMedia(continuation(9, "clip-10s-320x240.mp4"), { fetchMedia: fixtureFetcher() });
-      expect(long.fieldErrors.duration?.[0]).toMatch(/^duration \(9 s\) is shorter than the video_urls clip \(10 s\);.*at least 10 s\.$/);
+      expect(long.fieldErrors.duration?.[0]).toMatch(/^The duration \(9 s\) is shorter than the clip to continue \(10 s\):.*at least 10 s\.$/);
     });
 
     it("an unreachable clip leaves the rule to the provider", async () => {
@@ -262,6 +268,6 @@ describe("checkGenerationMedia", () => {
     const input = schema.parse({ prompt: "x", image_start: url("image-240x240.png"), audio_urls: [url("audio-3s.wav")], duration: 2 });
     const r = await checkGenerationMedia(input, { fetchMedia: fixtureFetcher() });
     expect(r.fieldErrors).toEqual({});
-    expect(r.warnings).toEqual(["audio_urls is 3 s long; only its first 2 s drive the video."]);
+    expect(r.warnings).toEqual(["The driving audio is 3 s long; only its first 2 s drive the video."]);
   });
 });

@@ -48,6 +48,18 @@ function parse(input: unknown, s = schema) {
 const TABLE = SEED_MODE_TABLE;
 const AUTO = SEED_AUTO_SELECTION;
 
+/** The fields as people read them (server/generation/labels.ts), written out. */
+const THE: Record<string, string> = {
+  prompt: "The prompt",
+  negative_prompt: "The negative prompt",
+  image_start: "The first frame image",
+  image_end: "The last frame image",
+  video_urls: "The clip to continue",
+  audio_urls: "The driving audio",
+};
+/** API names: never in a message a person reads, except as secondary text in parentheses. */
+const API_NAME = /\b(image_start|image_end|video_urls|audio_urls|first_frame|first_last_frame|video_continuation|generation_mode)\b/;
+
 const key = (ms: readonly MaterialName[]) => [...ms].sort().join("+") || "(none)";
 const SUBSETS: MaterialName[][] = Array.from({ length: 16 }, (_, bits) => MATERIALS.filter((_, i) => bits & (1 << i)));
 
@@ -71,26 +83,31 @@ describe("the mode table", () => {
     it.each(row.required)("refuses it without %s, naming the field", (missing) => {
       const r = parse(withMaterials([...row.required.filter((m) => m !== missing), ...row.optional], { generation_mode: mode }));
       expect(r.ok).toBe(false);
-      expect(r.errors[missing]?.[0]).toMatch(new RegExp(`^${missing} is required in ${mode} mode; `));
+      expect(r.errors[missing]?.[0]).toMatch(/ needs .*: give its URL or upload it/);
+      expect(r.errors[missing]?.[0]).not.toMatch(API_NAME);
     });
 
     it.each(row.refused)("refuses %s, naming the field and what to do", (refused) => {
       const r = parse(withMaterials([...row.required, refused], { generation_mode: mode }));
       expect(r.ok).toBe(false);
       expect(Object.keys(r.errors)).toEqual([refused]);
-      expect(r.errors[refused]?.[0]).toMatch(new RegExp(`^${refused} is not accepted in ${mode} mode; (remove it|choose)`));
+      expect(r.errors[refused]?.[0]).toMatch(/; remove (it|the clip|the audio)/);
+      expect(r.errors[refused]?.[0]).not.toMatch(API_NAME);
     });
   });
 
-  it("says exactly what the issue asks for first_frame + image_end", () => {
+  it("says what the issue asks for, in the person's words: first_frame + image_end, first_frame + a clip", () => {
     expect(parse(withMaterials(["image_start", "image_end"], { generation_mode: "first_frame" })).errors).toEqual({
-      image_end: ["image_end is not accepted in first_frame mode; choose first_last_frame"],
+      image_end: ["A first-frame video takes no last frame image; remove it or switch to First and last frame."],
+    });
+    expect(parse(withMaterials(["image_start", "video_urls"], { generation_mode: "first_frame" })).errors).toEqual({
+      video_urls: ["A first-frame video takes one start image; remove the clip or switch to Continue a video."],
     });
   });
 
   it("refuses an unknown mode, listing the modes", () => {
     expect(parse(withMaterials(["image_start"], { generation_mode: "text_to_video" })).errors).toEqual({
-      generation_mode: ["generation_mode must be one of first_frame, first_last_frame, video_continuation, or left out to select it from the materials"],
+      generation_mode: ["The mode must be First frame (first_frame), First and last frame (first_last_frame), Continue a video (video_continuation), or left out to follow the materials."],
     });
   });
 });
@@ -137,22 +154,25 @@ describe("every combination of materials, with and without an explicit mode", ()
       return;
     }
     expect(r.ok).toBe(false);
-    // Every message sits on a material field and names it.
+    // Every message sits on a material field, in the person's words (no API names), and says what to do.
     const fields = Object.keys(r.errors);
     expect(fields.length).toBeGreaterThan(0);
     for (const field of fields) {
       expect(MATERIALS).toContain(field);
-      for (const message of r.errors[field] ?? []) expect(message.startsWith(`${field} `)).toBe(true);
+      for (const message of r.errors[field] ?? []) {
+        expect(message).not.toMatch(API_NAME);
+        expect(message).toMatch(/(remove|give|switch)/i);
+      }
     }
   });
 
   it.each([
-    [[], { image_start: "image_start is required: give the first frame image URL (or a clip in video_urls to continue it)" }],
-    [["audio_urls"], { image_start: "image_start is required: give the first frame image URL (or a clip in video_urls to continue it)" }],
-    [["image_end"], { image_start: "image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead" }],
-    [["image_end", "audio_urls"], { image_start: "image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead" }],
-    [["video_urls", "image_start"], { image_start: "image_start cannot be combined with video_urls (video_continuation starts from the clip); remove one of them" }],
-    [["video_urls", "audio_urls"], { audio_urls: "audio_urls cannot be combined with video_urls (video_continuation takes no driving audio); remove one of them" }],
+    [[], { image_start: "Give a first frame image to start the video from (or a clip to continue): its URL or an upload." }],
+    [["audio_urls"], { image_start: "Give a first frame image to start the video from (or a clip to continue): its URL or an upload." }],
+    [["image_end"], { image_start: "A last frame image needs a first frame image too; to end a continued clip on it, give the clip to continue instead." }],
+    [["image_end", "audio_urls"], { image_start: "A last frame image needs a first frame image too; to end a continued clip on it, give the clip to continue instead." }],
+    [["video_urls", "image_start"], { image_start: "A first frame image and a clip to continue do not go together: a continued video starts from the clip. Remove one of them." }],
+    [["video_urls", "audio_urls"], { audio_urls: "Driving audio and a clip to continue do not go together: a continued video takes no audio. Remove one of them." }],
   ] as Array<[MaterialName[], Record<string, string>]>)("without a mode, %j is refused with a message saying what to do", (materials, expected) => {
     const r = parse(withMaterials(materials));
     expect(r.errors).toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [v]])));
@@ -175,7 +195,7 @@ describe("limits, at / just inside / just outside each bound", () => {
       expect(ok({ [field]: ch.repeat(max) }).ok).toBe(true);
       const over = ok({ [field]: ch.repeat(max + 1) });
       expect(over.errors).toEqual({
-        [field]: [`${field} is ${max + 1} characters; the limit is ${max} (1 over). Shorten it or truncate it to ${max} characters; the provider would cut the rest silently.`],
+        [field]: [`${THE[field]} is ${max + 1} characters; the limit is ${max} (1 over). Shorten it or truncate it to ${max} characters; the video service would cut the rest silently.`],
       });
       expect(ok({ [field]: ch.repeat(max + 250) }).errors[field]?.[0]).toMatch(/\(250 over\)/);
     });
@@ -189,8 +209,8 @@ describe("limits, at / just inside / just outside each bound", () => {
   });
 
   it("prompt is required, and must not be blank", () => {
-    expect(parse({ image_start: URLS.image_start }).errors.prompt).toEqual(["prompt must be text"]);
-    expect(ok({ prompt: " \n " }).errors.prompt).toEqual(["prompt is required: describe the video"]);
+    expect(parse({ image_start: URLS.image_start }).errors.prompt).toEqual(["The prompt must be text"]);
+    expect(ok({ prompt: " \n " }).errors.prompt).toEqual(["Describe the video in the prompt."]);
   });
 
   it("truncateToLimit counts and cuts by characters, never splitting one", () => {
@@ -200,8 +220,9 @@ describe("limits, at / just inside / just outside each bound", () => {
     expect(truncateToLimit("", 5)).toBe("");
   });
 
-  const durationMessage = "duration must be between 2 and 15 seconds";
-  const wholeMessage = "duration must be a whole number of seconds";
+  // One message for every wrong duration: it says what is right.
+  const durationMessage = "The duration must be a whole number of seconds from 2 to 15.";
+  const wholeMessage = durationMessage;
   it.each([
     [1, durationMessage],
     [2, null],
@@ -226,7 +247,7 @@ describe("limits, at / just inside / just outside each bound", () => {
     expect(ok({}).data?.duration).toBe(5);
   });
 
-  const seedMessage = "seed must be a whole number between 1 and 2147483647; leave it empty for a random one";
+  const seedMessage = "The seed must be a whole number from 1 to 2147483647; leave it empty for a random one.";
   it.each([
     [0, false],
     [1, true],
@@ -258,7 +279,7 @@ describe("limits, at / just inside / just outside each bound", () => {
   ])("quality %s -> %s", (quality, expected) => {
     const r = ok(quality === undefined ? {} : { quality });
     if (expected) expect(r.data?.quality).toBe(expected);
-    else expect(r.errors).toEqual({ quality: ["quality must be 720p or 1080p"] });
+    else expect(r.errors).toEqual({ quality: ["The quality must be 720p or 1080p."] });
   });
 
   it.each([
@@ -270,12 +291,12 @@ describe("limits, at / just inside / just outside each bound", () => {
   ])("prompt_extend %s -> %s", (prompt_extend, expected) => {
     const r = ok(prompt_extend === undefined ? {} : { prompt_extend });
     if (expected !== null) expect(r.data?.prompt_extend).toBe(expected);
-    else expect(r.errors).toEqual({ prompt_extend: ["prompt_extend must be true or false"] });
+    else expect(r.errors).toEqual({ prompt_extend: ["Prompt rewriting (prompt_extend) must be true or false."] });
   });
 
   describe.each([
-    ["video_urls", ["video_urls"], "video_urls takes one clip; remove the others"],
-    ["audio_urls", ["image_start", "audio_urls"], "audio_urls takes one audio file; remove the others"],
+    ["video_urls", ["video_urls"], "Give one clip only; remove the others."],
+    ["audio_urls", ["image_start", "audio_urls"], "Give one audio file only; remove the others."],
   ] as Array<[MaterialName, MaterialName[], string]>)("%s holds at most one element", (field, materials, message) => {
     const one = "https://media.example/a";
     it.each([
@@ -296,7 +317,7 @@ describe("limits, at / just inside / just outside each bound", () => {
     });
 
     it("refuses a bare string in place of the list", () => {
-      expect(parse({ ...withMaterials(materials.filter((m) => m !== field)), [field]: one }).errors[field]?.[0]).toMatch(new RegExp(`^${field} must be a list of URLs`));
+      expect(parse({ ...withMaterials(materials.filter((m) => m !== field)), [field]: one }).errors[field]?.[0]).toMatch(new RegExp(`^${THE[field]} must be a list of links \\(${field}\\)`));
     });
   });
 
@@ -307,8 +328,8 @@ describe("limits, at / just inside / just outside each bound", () => {
       ["video_urls", (u) => [u], []],
       ["audio_urls", (u) => [u], ["image_start"]],
     ];
-    const refusedHttp = (field: string) => `${field} must be an https:// URL that the provider can download`;
-    const refusedLocal = (field: string) => `${field}: use a public address; the video service cannot fetch files from a private network or this computer`;
+    const refusedHttp = (field: string) => `${THE[field]} must be an https:// link the video service can download.`;
+    const refusedLocal = (field: string) => `${THE[field]} is on a private network or this computer, where the video service cannot fetch it; use a public address.`;
     it.each(fields.flatMap(([field, wrap, others]) => [
       [field, "https://media.example/x", null, wrap, others],
       [field, "  https://media.example/x  ", null, wrap, others],
@@ -331,7 +352,7 @@ describe("limits, at / just inside / just outside each bound", () => {
     it.each(fields.map(([f, w, o]) => [f, w, o] as const))("%s: a relative URL is refused with an example", (field, wrap, others) => {
       const r = parse({ ...withMaterials(others), [field]: wrap("/frames/a.png") });
       const messages = Object.entries(r.errors).filter(([k]) => k.startsWith(field)).flatMap(([, v]) => v);
-      expect(messages).toEqual([expect.stringMatching(new RegExp(`^${field} must be a full URL, like https://`))]);
+      expect(messages).toEqual([expect.stringMatching(new RegExp(`^${THE[field]} must be a full link, like https://`))]);
     });
 
     it("accepts http on loopback only on a listed origin, exactly", () => {

@@ -55,9 +55,9 @@ describe("generation request schema", () => {
 
   it("requires a prompt and an https image, naming the field", () => {
     const errors = errorsOf({ prompt: "  ", image_start: "http://example.com/a.png" });
-    expect(errors.prompt).toEqual(["prompt is required: describe the video"]);
-    expect(errors.image_start).toEqual(["image_start must be an https:// URL that the provider can download"]);
-    expect(errorsOf({ prompt: "x" }).image_start).toEqual(["image_start is required: give the first frame image URL (or a clip in video_urls to continue it)"]);
+    expect(errors.prompt).toEqual(["Describe the video in the prompt."]);
+    expect(errors.image_start).toEqual(["The first frame image must be an https:// link the video service can download."]);
+    expect(errorsOf({ prompt: "x" }).image_start).toEqual(["Give a first frame image to start the video from (or a clip to continue): its URL or an upload."]);
   });
 
   it("accepts http on loopback only for a listed origin (the local simulator's)", () => {
@@ -73,8 +73,8 @@ describe("generation request schema", () => {
 
   it("takes all three modes, each with its own materials (the full table is in request-contract.test.ts)", () => {
     expect(errorsOf({ ...valid, generation_mode: "video_continuation" })).toEqual({
-      video_urls: ["video_urls is required in video_continuation mode; give the URL of the clip to continue (MP4, 2 to 10 s)"],
-      image_start: ["image_start is not accepted in video_continuation mode; remove it (a continued clip starts from the clip itself; image_end can set the ending frame)"],
+      video_urls: ["Continuing a video needs the clip to continue (MP4, 2 to 10 s): give its URL or upload it."],
+      image_start: ["A continued video starts from the clip itself, so it takes no first frame image; remove it (a last frame image can set where it ends)."],
     });
     expect(schema.parse({ prompt: "x", video_urls: ["https://example.com/clip.mp4"] }).generation_mode).toBe("video_continuation");
     expect(schema.parse({ ...valid, image_end: "https://example.com/last.png" }).generation_mode).toBe("first_last_frame");
@@ -82,8 +82,8 @@ describe("generation request schema", () => {
 
   it("a malformed URL does not hide a refused combination", () => {
     expect(errorsOf({ prompt: "x", image_end: "/last.png" })).toEqual({
-      image_end: ["image_end must be a full URL, like https://example.com/last-frame.png"],
-      image_start: ["image_start is required with image_end (first_last_frame); to end a continued clip on image_end, give video_urls instead"],
+      image_end: ["The last frame image must be a full link, like https://example.com/last-frame.png"],
+      image_start: ["A last frame image needs a first frame image too; to end a continued clip on it, give the clip to continue instead."],
     });
   });
 });
@@ -108,7 +108,7 @@ describe("provider request body", () => {
 
 describe("the media URL rule", () => {
   const simulator = { httpOrigins: ["http://127.0.0.1:4010", "http://localhost:3000"] };
-  const notPublic = "image_start: use a public address; the video service cannot fetch files from a private network or this computer";
+  const notPublic = "The first frame image is on a private network or this computer, where the video service cannot fetch it; use a public address.";
 
   it("accepts https on public names and addresses, whatever the origins listed", () => {
     for (const u of ["https://example.com/a.png", "https://cdn.example.co.uk:8443/x/y.mp4?sig=1", "https://8.8.8.8/a.png", "https://[2606:4700:4700::1111]/a.png", "https://localhost.example.com/a.png"]) {

@@ -4,6 +4,7 @@ import { httpMediaOrigins, type Config } from "../../config.ts";
 import { createGenerationInputSchema } from "../../generation/request-schema.ts";
 import { taskListFiltersSchema } from "../../tasks/list-filters.ts";
 import { historyPage, historyTotals, type HistoryDeps } from "../../tasks/listing.ts";
+import { draftFromTask } from "../../tasks/drafts.ts";
 import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 
@@ -61,6 +62,17 @@ export const tasksRouter = createTRPCRouter({
 
   /** The totals of one's filtered history (every page). */
   historyTotals: protectedProcedure.input(taskListFiltersSchema).query(({ ctx, input }) => historyTotals(historyDeps(ctx.services), ctx.user, input)),
+
+  /**
+   * The form's values from one of the caller's tasks (or anyone's, for
+   * admins): "again" with its settings, "continue" with its portal copy as
+   * the clip (copied into uploads, which writes storage: a mutation).
+   */
+  draftFrom: protectedProcedure
+    .input(z.object({ taskId: z.string().min(1).max(100), as: z.enum(["again", "continue"]) }))
+    .mutation(({ ctx, input }) =>
+      draftFromTask({ db: ctx.services.db, uploads: ctx.services.uploadDeps, limit: ctx.services.config.mediaCheckLimit }, ctx.user, input),
+    ),
 
   mine: protectedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())

@@ -1,0 +1,157 @@
+/**
+ * A new video's form filled from an earlier task: "Run again" (the task's
+ * settings as they were sent) and "Continue this video" (the task's portal
+ * copy as the clip to continue). Only the task's owner and admins may (for
+ * anyone else the task does not exist, as everywhere). A continued result is
+ * copied, server-side, from the archive into the uploads storage and handed
+ * to the form as an upload link, which the provider fetches with its token
+ * (docs/decisions/0006-uploads.md): the archive's own route needs a session
+ * the provider does not have. Reads tasks only; nothing here writes a Task.
+ */
+import { createHash } from "node:crypto";
+import type { Db, Task } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { GENERATION_MODES, LIMITS, MATERIALS, QUALITIES, type GenerationFormValues, type GenerationModeName, type MaterialName, type Quality } from "../generation/request-schema.ts";
+import { checkMediaBytes, type MediaFacts } from "../media/check.ts";
+import { formatBytes, formatSeconds, MEDIA_RULES, roundMs } from "../media/rules.ts";
+import type { GenerationRequestBody } from "../provider/types.ts";
+import { takeRateLimit, type RateLimitPolicy } from "../security/rate-limit.ts";
+import { rateLimitKey } from "../media/file-check.ts";
+import { isOwnUploadLink } from "../uploads/media-source.ts";
+import { storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
+import type { SessionUser } from "../users/users.ts";
+import { getTaskForUser } from "./tasks.ts";
+
+export type DraftKind = "again" | "continue";
+
+export interface DraftDeps {
+  db: Db;
+  uploads: UploadDeps;
+  /** Reading and checking a result counts as a file check (server/media/file-check.ts). */
+  limit: RateLimitPolicy;
+}
+
+/** What the form opens with: a request (the form's own shape), and the facts of any file the server read. */
+export interface TaskDraft {
+  from: { taskId: string; kind: DraftKind };
+  values: GenerationFormValues;
+  /** The clip to continue, as the server copied and measured it. */
+  clip?: { url: string; name: string; facts: MediaFacts };
+  /** Materials whose link is one of the portal's own uploads, with a name to show for each (the form shows files, not tokened links). */
+  uploads?: Partial<Record<MaterialName, string>>;
+}
+
+/**
+ * Why a task's video cannot be continued, in a sentence, or null when it can
+ * be (then the portal's copy is still read and checked). The task page can
+ * use it to explain a disabled "Continue this video".
+ */
+export function continuationRefusal(task: Pick<Task, "status" | "archiveStatus" | "archiveKey" | "durationSeconds">): string | null {
+  const clip = MEDIA_RULES.clip;
+  if (task.status !== "completed") return "Only a finished video can be continued.";
+  if (task.archiveStatus !== "archived" || !task.archiveKey) {
+    return task.archiveStatus === "failed"
+      ? "This video was not saved in the portal, so it cannot be continued here; download it from the provider's link while it lasts and upload it as the clip instead."
+      : "This video is not saved in the portal yet; it can be continued once it is (usually within a minute).";
+  }
+  if (task.durationSeconds > clip.maxSeconds) {
+    return `This video is ${task.durationSeconds} s long; a clip to continue may be at most ${clip.maxSeconds} s, so it cannot be continued as it is. Trim it to ${clip.maxSeconds} s or less and upload it as the clip instead.`;
+  }
+  return null;
+}
+
+/** The settings a task was sent with, as a new request of the form (without the portal's callback). */
+function requestOf(task: Task): GenerationFormValues {
+  const sent = (task.request ?? {}) as Partial<GenerationRequestBody>;
+  const mode = GENERATION_MODES.includes(sent.generation_mode as GenerationModeName) ? (sent.generation_mode as GenerationModeName) : task.mode;
+  const quality = QUALITIES.includes(sent.quality as Quality) ? (sent.quality as Quality) : (task.quality as Quality);
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const list = (v: unknown) => (Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === "string") ? (v as string[]) : undefined);
+  const values: GenerationFormValues = {
+    generation_mode: mode,
+    prompt: text(sent.prompt) ?? task.prompt,
+    quality,
+    duration: typeof sent.duration === "number" ? sent.duration : task.durationSeconds,
+    prompt_extend: sent.prompt_extend === true,
+  };
+  const optional: Partial<GenerationFormValues> = {
+    negative_prompt: text(sent.negative_prompt),
+    image_start: text(sent.image_start),
+    image_end: text(sent.image_end),
+    video_urls: list(sent.video_urls),
+    audio_urls: list(sent.audio_urls),
+    seed: typeof sent.seed === "number" ? sent.seed : undefined,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (values as Record<string, unknown>)[k] = v;
+  return values;
+}
+
+/** A UUID named by the task: one task's result is copied into uploads once. */
+function uploadIdFor(taskId: string): string {
+  const h = createHash("sha256").update(`continue-from:${taskId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}
+
+/** The form's values from `taskId` ("again"), or with its portal copy as the clip to continue ("continue"). */
+export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: { taskId: string; as: DraftKind }): Promise<TaskDraft> {
+  const task = await getTaskForUser(deps.db, user, input.taskId);
+  const from = { taskId: task.id, kind: input.as };
+  const sent = requestOf(task);
+  if (input.as === "again") {
+    const uploads: Partial<Record<MaterialName, string>> = {};
+    for (const field of MATERIALS) {
+      const value = sent[field];
+      const url = Array.isArray(value) ? value[0] : value;
+      if (typeof url === "string" && isOwnUploadLink(url, deps.uploads.publicBaseUrl)) {
+        uploads[field] = `Uploaded earlier (${(url.split("?")[0]?.split(".").pop() ?? "").toUpperCase()})`;
+      }
+    }
+    return { from, values: sent, ...(Object.keys(uploads).length > 0 && { uploads }) };
+  }
+
+  const refusal = continuationRefusal(task);
+  if (refusal) throw new AppError("BAD_REQUEST", refusal);
+  const verdict = await takeRateLimit(deps.db, rateLimitKey(user.id), deps.limit);
+  if (!verdict.allowed) {
+    throw new AppError("TOO_MANY_REQUESTS", `That is a lot of files in a short time; try again in ${verdict.retryAfterSeconds} s.`, undefined, {
+      retryAfterSeconds: verdict.retryAfterSeconds,
+    });
+  }
+  const rules = deps.uploads.rules ?? MEDIA_RULES;
+  const key = task.archiveKey as string;
+  const size = await deps.uploads.storage.size(key);
+  if (size === null) throw new AppError("BAD_REQUEST", "The portal's copy of this video is missing, so it cannot be continued here.");
+  if (size > rules.clip.maxBytes) {
+    throw new AppError("BAD_REQUEST", `This video is ${formatBytes(size)}; a clip to continue may be at most ${formatBytes(rules.clip.maxBytes)}, so it cannot be continued as it is.`);
+  }
+  const object = await deps.uploads.storage.get(key);
+  if (!object) throw new AppError("BAD_REQUEST", "The portal's copy of this video is missing, so it cannot be continued here.");
+  const bytes = await readAll(object.body);
+  const { errors, facts } = await checkMediaBytes("video_urls", bytes, rules);
+  if (facts?.kind === "clip" && roundMs(facts.durationSeconds) > rules.clip.maxSeconds) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `This video is ${formatSeconds(roundMs(facts.durationSeconds))} long; a clip to continue may be at most ${rules.clip.maxSeconds} s, so it cannot be continued as it is. Trim it to ${rules.clip.maxSeconds} s or less and upload it as the clip instead.`,
+    );
+  }
+  if (errors.length > 0 || facts?.kind !== "clip") throw new AppError("BAD_REQUEST", `This video cannot be continued: ${errors.join(" ") || "it is not an MP4 video the portal can read."}`);
+  const url = await storeCheckedUpload(deps.uploads, facts, bytes, uploadIdFor(task.id));
+  if (!url) throw new AppError("BAD_REQUEST", "This video cannot be continued: it is not an MP4 video the portal can read.");
+
+  // The output is the clip plus what is added: by default as much again as a new video's default, within the limit.
+  const clipSeconds = Math.ceil(roundMs(facts.durationSeconds));
+  const values: GenerationFormValues = {
+    generation_mode: "video_continuation",
+    prompt: sent.prompt,
+    ...(sent.negative_prompt !== undefined && { negative_prompt: sent.negative_prompt }),
+    video_urls: [url],
+    quality: sent.quality,
+    duration: Math.min(LIMITS.durationMax, Math.max(LIMITS.durationMin, clipSeconds + LIMITS.durationDefault)),
+    prompt_extend: sent.prompt_extend,
+  };
+  return { from, values, clip: { url, name: `video-${task.id.slice(0, 8)}.mp4`, facts } };
+}
