@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { TaskNotifier } from "../_components/task-notifier.tsx";
 import { signOutAction } from "../signin/actions.ts";
 import { requireUser } from "./guards.ts";
 
@@ -34,7 +35,10 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           </button>
         </form>
       </header>
-      <main>{children}</main>
+      <main>
+        <TaskNotifier />
+        {children}
+      </main>
     </>
   );
 }
