@@ -147,8 +147,8 @@ const SERVICE_DOWN: Entry = {
   worthRetrying: true,
 };
 const NOT_FOUND_AT_PROVIDER: Entry = {
-  title: "The video service did not know this task",
-  explanation: "The service answered that the task does not exist (a wrong id, another account, or an expired task).",
+  title: "The video service did not find what the portal asked for",
+  explanation: "The service answered \"not found\" (a wrong address, another account, or an expired task) and did not start the task. Nothing was charged.",
   whatToDo: "Run it again. If it happens again, tell an admin.",
   worthRetrying: true,
 };
