@@ -165,7 +165,13 @@ export async function getTaskDetail(deps: DetailDeps, user: SessionUser, id: str
     download: archived ? { url: `/api/media/${task.id}?download=1`, fileName: videoFileName(task) } : null,
     continuationBlocked: continuationBlocker(task),
     canCancel: isOwner && isCancellable(task),
-    canDeleteFiles: isOwner && isTerminal(task.status) && !task.filesDeletedAt && task.archiveStatus !== "pending",
+    // Something of the portal's to delete: its copy of the video, or an upload still there.
+    canDeleteFiles:
+      isOwner &&
+      isTerminal(task.status) &&
+      !task.filesDeletedAt &&
+      task.archiveStatus !== "pending" &&
+      (task.archiveStatus === "archived" || inputs.some((i) => i.uploaded)),
   };
 }
 

@@ -18,11 +18,16 @@ export function ConfirmDialog(props: {
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const keep = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
+    if (props.open && !dialog.open) {
+      dialog.showModal();
+      // The safe choice has the focus: Enter does not destroy anything.
+      keep.current?.focus();
+    }
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
   return (
@@ -34,7 +39,7 @@ export function ConfirmDialog(props: {
         <button type="button" className={`${styles.button} ${styles.danger}`} onClick={props.onConfirm} disabled={props.busy}>
           {props.busy ? "Working…" : props.confirmLabel}
         </button>
-        <button type="button" className={`${styles.button} ${styles.secondary}`} onClick={props.onClose} autoFocus>
+        <button type="button" className={`${styles.button} ${styles.secondary}`} onClick={props.onClose} ref={keep}>
           {props.cancelLabel}
         </button>
       </div>

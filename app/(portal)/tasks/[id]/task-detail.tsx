@@ -39,9 +39,11 @@ export function TaskDetail({ id }: { id: string }) {
 
       {!isTerminal(task.status) && (
         <>
-          <div className="progress" role="progressbar" aria-label="Progress" aria-valuenow={task.progress} aria-valuemin={0} aria-valuemax={100}>
-            <div className="progress-bar" style={{ width: `${task.progress}%` }} />
-            <span>{task.progress}%</span>
+          <div className={styles.progress}>
+            <div className={styles.track} role="progressbar" aria-label="Progress" aria-valuenow={task.progress} aria-valuemin={0} aria-valuemax={100}>
+              <div className={styles.bar} style={{ width: `${task.progress}%` }} />
+            </div>
+            <span className={styles.percent}>{task.progress}%</span>
           </div>
           {task.waiting && <WaitingPanel task={task} waiting={task.waiting} />}
         </>
@@ -109,7 +111,7 @@ export function TaskDetail({ id }: { id: string }) {
         </dl>
       </section>
 
-      <Timeline id={task.id} live={live(task)} />
+      <Timeline id={task.id} live={live(task)} version={`${task.status} ${task.progress} ${task.archiveStatus} ${String(task.filesDeletedAt)}`} />
       {task.canDeleteFiles && <DeleteFiles task={task} />}
     </article>
   );
@@ -370,9 +372,13 @@ function InputPreview({ input, label }: { input: InputView; label: string }) {
   );
 }
 
-function Timeline({ id, live }: { id: string; live: boolean }) {
+/** The timeline: polled while the task is live, and read again whenever the task's state changes (its last events too). */
+function Timeline({ id, live, version }: { id: string; live: boolean; version: string }) {
   const trpc = useTRPC();
-  const { data } = useQuery(trpc.tasks.timeline.queryOptions({ id }, { refetchInterval: live ? 3000 : false }));
+  const { data, refetch } = useQuery(trpc.tasks.timeline.queryOptions({ id }, { refetchInterval: live ? 3000 : false }));
+  useEffect(() => {
+    void refetch();
+  }, [version, refetch]);
   return (
     <section className={styles.section} aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">Timeline</h2>
@@ -419,15 +425,15 @@ function DeleteFiles({ task }: { task: Task }) {
     }),
   );
   const uploads = task.inputs.filter((i) => i.uploaded).length;
+  const video = task.archiveStatus === "archived";
+  const uploadWords = uploads === 1 ? "the file you uploaded for it" : `the ${uploads} files you uploaded for it`;
+  const what = [video && "the video", uploads > 0 && uploadWords].filter(Boolean).join(" and ");
   return (
     <section className={styles.section} aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete files</h2>
-      <p className="muted">
-        Frees the portal&apos;s storage: removes {task.archiveStatus === "archived" ? "the video" : "the portal's copy of the video, if any,"}
-        {uploads > 0 ? ` and the ${uploads === 1 ? "file" : `${uploads} files`} you uploaded for it` : ""}. The task stays in your history with its settings and cost.
-      </p>
+      <p className="muted">Frees the portal&apos;s storage: removes {what}. The task stays in your history with its settings and cost.</p>
       <button type="button" className={`${styles.button} ${styles.danger}`} onClick={() => setOpen(true)}>
-        Delete video and uploads…
+        {video ? (uploads > 0 ? "Delete video and uploads…" : "Delete video…") : "Delete uploads…"}
       </button>
       {!open && remove.error && <p className="error">{remove.error.message}</p>}
       <ConfirmDialog
@@ -441,8 +447,8 @@ function DeleteFiles({ task }: { task: Task }) {
         onClose={() => setOpen(false)}
       >
         <p>
-          The video and the files you uploaded for this task are removed from the portal&apos;s storage, and their links stop working. An upload another of your tasks
-          still uses is kept. This cannot be undone.
+          {what.charAt(0).toUpperCase() + what.slice(1)} {video && uploads === 0 ? "is" : "are"} removed from the portal&apos;s storage, and the links stop working. An
+          upload another of your tasks still uses is kept. This cannot be undone.
         </p>
         <p>The task, its settings, its cost and its billing record stay.</p>
       </ConfirmDialog>
