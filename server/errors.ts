@@ -50,6 +50,8 @@ export type AppErrorCode =
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "CONFLICT"
+  /** It existed and was deleted on purpose (a task's files): HTTP 410. */
+  | "GONE"
   | "PAYMENT_REQUIRED"
   | "PAYLOAD_TOO_LARGE"
   | "TOO_MANY_REQUESTS"
@@ -108,6 +110,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
   PROVIDER_FAILED: 502,

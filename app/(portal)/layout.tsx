@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { MainNav } from "../_components/main-nav.tsx";
+import { TaskNotifier } from "../_components/task-notifier.tsx";
 import { signOutAction } from "../signin/actions.ts";
 import { requireUser } from "./guards.ts";
 
@@ -27,6 +28,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
         </form>
       </header>
       <main id="main" tabIndex={-1}>
+        <TaskNotifier />
         {children}
       </main>
     </>

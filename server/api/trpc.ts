@@ -29,6 +29,8 @@ const trpcCodeOf: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
+  // tRPC has no 410: deleted things answer as missing, with the message saying they were deleted.
+  GONE: "NOT_FOUND",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",

@@ -2,7 +2,8 @@
  * Provider callbacks. The body is untrusted: the URL's token must name the
  * task, the body is size-bounded and parsed, and the state recorded is the one
  * the provider answers to GET /v1/tasks/{id}, never the body's. Every callback
- * is logged (CallbackEvent) with what it did. Slow work (downloading the
+ * is logged (CallbackEvent) with what it did, and one for a known task is
+ * also a line of that task's timeline (TaskEvent), before the change it brings. Slow work (downloading the
  * result) happens in the worker; when the confirmation itself cannot be had
  * quickly, the task is handed to the reconciler and the provider still gets
  * its 2xx in time.
@@ -13,6 +14,7 @@ import { readTextWithin } from "../http/body.ts";
 import { routeHandler } from "../http/errors.ts";
 import { findUnstorableText, storableText } from "../http/text.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
+import { recordTaskEvent } from "../tasks/events.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
@@ -86,8 +88,10 @@ export async function handleProviderCallback(
     }
     throw new AppError("NOT_FOUND", "Unknown callback");
   }
+  const timeline = (detail: string) => recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail });
   const reject = async (detail: string, reportedStatus?: string): Promise<never> => {
     await log({ taskId: task.id, outcome: "invalid", detail, reportedStatus });
+    await timeline(`Ignored: ${detail}`);
     throw new AppError("BAD_REQUEST", detail);
   };
 
@@ -112,16 +116,22 @@ export async function handleProviderCallback(
     // Could not confirm now: let the reconciler ask at once instead of waiting for its next turn.
     await pollSoon(db, task.id);
     await log({ taskId: task.id, outcome: "deferred", reportedStatus: body.status, detail: `confirmation failed: ${(err as Error).message}` });
+    await timeline(`It said ${body.status}; the portal could not confirm that with the service now, so it checks again at once.`);
     return { outcome: "deferred" };
   }
   if (confirmed.id !== body.id) return reject("The provider's answer names another task", body.status);
+  await timeline(
+    body.status === confirmed.status
+      ? `It said ${body.status}; the service confirms it.`
+      : `It said ${body.status}; the service says ${confirmed.status}, which is what the portal records.`,
+  );
 
   if (task.providerTaskId === null) {
     // Our record of the create answer was lost, but this task's own callback
     // URL was used and the provider confirms the task: adopt its id.
     await adoptProviderTaskId(db, task.id, confirmed.id);
   }
-  const changed = await applyProviderTask(db, task, confirmed);
+  const changed = await applyProviderTask(db, task, confirmed, "callback");
   const outcome: CallbackOutcome = changed ? "applied" : "duplicate";
   await log({
     taskId: task.id,

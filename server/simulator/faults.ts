@@ -10,6 +10,8 @@
  *   "[sim:fail]" (content_policy_violation) and "[sim:fail:<code>]" need no
  *   setup at all.
  * - Callback faults: drop, delay, duplicate, or reorder a task's callbacks.
+ * - Pace: a task takes `stepMs` per step instead of the simulator's own pace
+ *   (a slow task to watch while it runs).
  *
  * Task rules are bound to a task when it is created: a rule set afterwards
  * does not change tasks already running.
@@ -118,12 +120,20 @@ export const callbackFaultRuleSchema = z.strictObject({
 export type CallbackFaultRule = z.input<typeof callbackFaultRuleSchema>;
 export type CallbackFault = z.output<typeof callbackFaultRuleSchema>;
 
-/** Body of `POST /__sim/faults`: any of the three kinds, one rule or a list. */
+export const paceRuleSchema = z.strictObject({
+  ...selector,
+  /** Time per step of the task's timeline (pending, 4 processing steps, end). */
+  stepMs: z.number().int().min(1).max(600_000),
+});
+export type PaceRule = z.input<typeof paceRuleSchema>;
+
+/** Body of `POST /__sim/faults`: any of the kinds, one rule or a list. */
 const oneOrMany = <T extends z.ZodType>(s: T) => z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(s));
 export const faultsBodySchema = z.strictObject({
   http: oneOrMany(httpFaultRuleSchema).optional(),
   failTask: oneOrMany(taskFailureRuleSchema).optional(),
   callbacks: oneOrMany(callbackFaultRuleSchema).optional(),
+  pace: oneOrMany(paceRuleSchema).optional(),
 });
 export type FaultsBody = z.input<typeof faultsBodySchema>;
 
@@ -143,6 +153,7 @@ export interface FaultsSnapshot {
   http: Array<HttpFault & { remaining: number }>;
   failTask: Array<{ marker?: string; remaining?: number } & TaskFailure>;
   callbacks: Array<{ marker?: string; remaining?: number } & CallbackFault>;
+  pace: Array<{ marker?: string; remaining?: number; stepMs: number }>;
 }
 
 function messageFor(code: string): string {
@@ -175,6 +186,7 @@ export class FaultState {
   private httpRules: Array<HttpFault & { remaining: number }> = [];
   private failRules: Array<TaskRule<TaskFailure>> = [];
   private callbackRules: Array<TaskRule<CallbackFault>> = [];
+  private paceRules: Array<TaskRule<number>> = [];
 
   /** The next `count` requests to `endpoint` answer `status` (or hang). */
   http(rule: HttpFaultRule): void {
@@ -194,17 +206,25 @@ export class FaultState {
     this.callbackRules.push({ ...this.selection(r), value: r });
   }
 
+  /** Tasks picked likewise take `stepMs` per step. */
+  pace(rule: PaceRule): void {
+    const r = parseOrThrow(paceRuleSchema, rule);
+    this.paceRules.push({ ...this.selection(r), value: r.stepMs });
+  }
+
   /** Applies a `POST /__sim/faults` body (already validated). */
   apply(body: z.output<typeof faultsBodySchema>): void {
     for (const r of body.http ?? []) this.httpRules.push({ ...r, remaining: r.count });
     for (const r of body.failTask ?? []) this.failRules.push({ ...this.selection(r), value: { code: r.code, message: r.message ?? messageFor(r.code) } });
     for (const r of body.callbacks ?? []) this.callbackRules.push({ ...this.selection(r), value: r });
+    for (const r of body.pace ?? []) this.paceRules.push({ ...this.selection(r), value: r.stepMs });
   }
 
   clear(): void {
     this.httpRules = [];
     this.failRules = [];
     this.callbackRules = [];
+    this.paceRules = [];
   }
 
   list(): FaultsSnapshot {
@@ -213,6 +233,7 @@ export class FaultState {
       http: this.httpRules.map((r) => ({ ...r })),
       failTask: this.failRules.map(task),
       callbacks: this.callbackRules.map(task),
+      pace: this.paceRules.map((r) => ({ stepMs: r.value, ...(r.marker !== undefined && { marker: r.marker }), ...(r.remaining !== undefined && { remaining: r.remaining }) })),
     };
   }
 
@@ -227,10 +248,11 @@ export class FaultState {
   }
 
   /** Binds the task rules to a new task (consuming "next task" rules). */
-  bindTask(prompt: string): { failure?: TaskFailure; callback?: CallbackFault } {
+  bindTask(prompt: string): { failure?: TaskFailure; callback?: CallbackFault; stepMs?: number } {
     const failure = this.take(this.failRules, prompt) ?? failureFromPrompt(prompt);
     const callback = this.take(this.callbackRules, prompt);
-    return { ...(failure && { failure }), ...(callback && { callback }) };
+    const stepMs = this.take(this.paceRules, prompt);
+    return { ...(failure && { failure }), ...(callback && { callback }), ...(stepMs !== undefined && { stepMs }) };
   }
 
   private selection(r: { marker?: string | undefined; count?: number | undefined }): { marker?: string; remaining?: number } {

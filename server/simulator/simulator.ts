@@ -21,7 +21,7 @@
  * only from a loopback peer (127.0.0.0/8, ::1); any other peer gets 404, as if
  * these routes did not exist, even with the key. The provider API, the files
  * and the samples answer every peer.
- *   POST /__sim/faults     body {http?, failTask?, callbacks?}: one rule or a list each (see faults.ts)
+ *   POST /__sim/faults     body {http?, failTask?, callbacks?, pace?}: one rule or a list each (see faults.ts)
  *   GET  /__sim/faults     the active rules
  *   POST /__sim/reset      clears all rules and the request log (tasks keep running)
  *   GET  /__sim/tasks/{id} a task as the simulator sees it (request, mode, callback attempts)
@@ -29,7 +29,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FaultsSnapshot, HttpFaultRule, TaskFailureRule, CallbackFaultRule } from "./faults.ts";
+import type { FaultsSnapshot, HttpFaultRule, PaceRule, TaskFailureRule, CallbackFaultRule } from "./faults.ts";
 import { sendError } from "./http.ts";
 import { handle } from "./routes.ts";
 import { closeState, createState, resetState, type SimulatedTask, type SimulatorOptions, type SimulatorRefusal, type SimulatorRequestRecord, type SimulatorStats } from "./state.ts";
@@ -46,6 +46,8 @@ export interface SimulatorFaults {
   failTask(rule: TaskFailureRule): void;
   /** Callback behaviour (drop, delayMs, duplicate, staleProcessing) for tasks picked likewise. */
   callbacks(rule: CallbackFaultRule): void;
+  /** Tasks picked likewise take `stepMs` per step (a slow task to watch). */
+  pace(rule: PaceRule): void;
   clear(): void;
   list(): FaultsSnapshot;
 }
@@ -112,6 +114,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       http: (rule) => faults.http(rule),
       failTask: (rule) => faults.failTask(rule),
       callbacks: (rule) => faults.callbacks(rule),
+      pace: (rule) => faults.pace(rule),
       clear: () => faults.clear(),
       list: () => faults.list(),
     },

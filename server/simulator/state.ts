@@ -94,6 +94,8 @@ export interface SimulatedTask {
   failure?: TaskFailure;
   /** The callback fault bound to this task, if any. */
   callbackFault?: CallbackFault;
+  /** This task's own pace (a pace rule), instead of the simulator's `stepMs`. */
+  stepMs?: number;
   /** One entry per callback POST attempt. */
   callbackAttempts: CallbackAttempt[];
   /** True when a drop rule suppressed the callbacks. */

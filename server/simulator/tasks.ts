@@ -25,7 +25,7 @@ export function step(state: SimulatorState, sim: SimulatedTask, index: number): 
     task.status = "processing";
     task.progress = progress;
     if (state.options.progressCallbacks) void deliver(state, sim, structuredClone(task), "progress", 0);
-    later(state, state.options.stepMs, () => step(state, sim, index + 1));
+    later(state, sim.stepMs ?? state.options.stepMs, () => step(state, sim, index + 1));
     return;
   }
   if (sim.failure) {
@@ -48,7 +48,8 @@ export function createTask(
   contract: { mode: SimMode; modeDerived: boolean; truncated: string[] },
   idempotencyKey?: string,
 ): SimTaskObject {
-  const { stepMs } = state.options;
+  const bound = state.faults.bindTask(String(body.prompt ?? ""));
+  const stepMs = bound.stepMs ?? state.options.stepMs;
   const created = Math.floor(Date.now() / 1000);
   const duration = typeof body.duration === "number" && Number.isInteger(body.duration) ? body.duration : DEFAULT_DURATION;
   const task: SimTaskObject = {
@@ -67,7 +68,6 @@ export function createTask(
     type: "video",
     usage: { billing_rule: "per_second", credits_reserved: duration, user_group: "default" },
   };
-  const bound = state.faults.bindTask(String(body.prompt ?? ""));
   const sim: SimulatedTask = {
     task,
     request: body,
@@ -78,6 +78,7 @@ export function createTask(
     ...(typeof body.callback_url === "string" && { callbackUrl: body.callback_url }),
     ...(bound.failure && { failure: bound.failure }),
     ...(bound.callback && { callbackFault: bound.callback }),
+    ...(bound.stepMs !== undefined && { stepMs: bound.stepMs }),
     callbackAttempts: [],
     callbackDropped: false,
   };

@@ -6,6 +6,8 @@ import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { routeHandler } from "../http/errors.ts";
 import { requestedRange, storedObjectResponse } from "../http/range.ts";
+import { formatBytes } from "../media/rules.ts";
+import { videoFileName } from "../tasks/files.ts";
 import { claimArchiveAttempt, recordArchived, recordArchiveFailure } from "../tasks/updates.ts";
 import type { SessionUser } from "../users/users.ts";
 import type { ByteRange, ObjectStorage, StoredObject } from "./storage.ts";
@@ -40,8 +42,8 @@ export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<
     const res = await (deps.fetch ?? fetch)(url, { signal: AbortSignal.timeout(deps.timeoutMs ?? 300_000) });
     if (!res.ok || !res.body) throw new Error(`the provider's result link answered HTTP ${res.status}`);
     const key = resultKey(task.id);
-    await deps.storage.put(key, res.body as ReadableStream<Uint8Array>, res.headers.get("content-type") ?? "video/mp4");
-    await recordArchived(deps.db, task.id, key);
+    const { size } = await deps.storage.put(key, res.body as ReadableStream<Uint8Array>, res.headers.get("content-type") ?? "video/mp4");
+    await recordArchived(deps.db, task.id, key, formatBytes(size));
     return "archived";
   } catch (err) {
     const message = `Copying the result failed (attempt ${task.archiveAttempts} of ${deps.maxAttempts}): ${(err as Error).message}`;
@@ -50,7 +52,11 @@ export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<
   }
 }
 
-/** GET /api/media/<taskId>: the archived video, for its owner and admins, with Range support for <video>. */
+/**
+ * GET /api/media/<taskId>: the archived video, for its owner and admins, with
+ * Range support for <video>; `?download=1` asks the browser to save it. Either
+ * way it is named `wan-<date>-<short id>.mp4`.
+ */
 export function taskVideoRoute(
   deps: () => { db: Db; storage: ObjectStorage; currentUser: () => Promise<SessionUser | null> },
 ): (req: Request, taskId: string) => Promise<Response> {
@@ -59,7 +65,12 @@ export function taskVideoRoute(
     const user = await d.currentUser();
     if (!user) throw new AppError("UNAUTHORIZED", "Sign in to watch this video");
     const video = await openTaskVideo(d, user, taskId, requestedRange(req));
-    return storedObjectResponse(video, { "Cache-Control": "private, max-age=3600" });
+    const disposition = new URL(req.url).searchParams.get("download") === "1" ? "attachment" : "inline";
+    return storedObjectResponse(video, {
+      "Cache-Control": "private, max-age=3600",
+      // The name is made of a date and hex digits only: no quoting or encoding needed.
+      "Content-Disposition": `${disposition}; filename="${video.fileName}"`,
+    });
   });
 }
 
@@ -69,11 +80,14 @@ export async function openTaskVideo(
   user: SessionUser,
   taskId: string,
   range?: ByteRange,
-): Promise<StoredObject> {
+): Promise<StoredObject & { fileName: string }> {
   const task = await deps.db.task.findUnique({ where: { id: taskId } });
   if (!task || (task.userId !== user.id && user.role !== "admin")) throw new AppError("NOT_FOUND", "No such video");
+  if (task.filesDeletedAt) {
+    throw new AppError("GONE", `This video was deleted from the portal's storage on ${task.filesDeletedAt.toISOString().slice(0, 10)}; the task's page keeps its settings and cost.`);
+  }
   if (task.archiveStatus !== "archived" || !task.archiveKey) throw new AppError("NOT_FOUND", "This video has not been copied to the portal yet");
   const object = await deps.storage.get(task.archiveKey, range);
   if (!object) throw new AppError("NOT_FOUND", "The archived file is missing from storage");
-  return object;
+  return { ...object, fileName: videoFileName(task) };
 }

@@ -8,7 +8,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
 import { DomainError } from "../errors.ts";
 
@@ -52,6 +52,8 @@ export interface ObjectStorage {
    */
   get(key: string, range?: ByteRange): Promise<StoredObject | null>;
   size(key: string): Promise<number | null>;
+  /** Removes the object; nothing happens when there is none (safe to repeat). */
+  delete(key: string): Promise<void>;
 }
 
 /** The inclusive bytes to read of a `size`-byte object (all of it without a range). */
@@ -104,6 +106,9 @@ export function createLocalStorage(dir: string): ObjectStorage {
         return null;
       }
     },
+    async delete(key) {
+      await rm(fileOf(key), { force: true });
+    },
   };
 }
 
@@ -144,6 +149,10 @@ export function createS3Storage(opts: Extract<Config["storage"], { kind: "s3" }>
         if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
         throw err;
       }
+    },
+    async delete(key) {
+      // S3 answers a delete of a missing key with success.
+      await client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: safeKey(key) }));
     },
   };
 }

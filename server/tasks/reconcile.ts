@@ -9,6 +9,7 @@ import { AppError } from "../errors.ts";
 import { ProviderError } from "../provider/types.ts";
 import { isTerminal } from "../generation/status.ts";
 import { applyProviderTask, failTask, submitTask, type TaskDeps } from "./tasks.ts";
+import { recordTaskEvent } from "./events.ts";
 import { schedulePoll } from "./updates.ts";
 
 export interface ReconcilePolicy {
@@ -64,6 +65,16 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
     schedulePoll(db, task.id, new Date(now.getTime() + seconds * 1000), extra);
 
   if (now.getTime() - task.createdAt.getTime() > deps.policy.taskDeadlineMinutes * 60_000) {
+    if (!task.submitAttemptedAt && !task.providerTaskId) {
+      // Never sent (the provider stayed busy, or the portal was down): nothing can exist there.
+      await failTask(
+        db,
+        task,
+        "not_sent",
+        `The portal could not send this task within ${deps.policy.taskDeadlineMinutes} minutes (the video service kept asking it to wait). Nothing was sent or charged.`,
+      );
+      return "ended";
+    }
     await failTask(
       db,
       task,
@@ -103,12 +114,19 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
 
   try {
     const reported = await provider.getTask(task.providerTaskId);
-    await applyProviderTask(db, task, reported);
+    await recordTaskEvent(db, task.id, {
+      kind: "poll",
+      source: "poll",
+      status: reported.status,
+      progress: Math.round(reported.progress),
+    });
+    await applyProviderTask(db, task, reported, "poll");
     await later(pollDelaySeconds(deps.policy, { createdAt: task.createdAt, pollFailures: 0 }, now), { lastPolledAt: now, pollFailures: 0 });
     return "polled";
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     const failures = task.pollFailures + 1;
+    await recordTaskEvent(db, task.id, { kind: "poll_failed", source: "poll", detail: pollFailureDetail(err) });
     const delay =
       err.kind === "rate_limited"
         ? Math.max(err.details.retryAfterSeconds ?? 60, pollDelaySeconds(deps.policy, task, now))
@@ -116,4 +134,12 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
     await later(delay, { lastPolledAt: now, pollFailures: failures });
     return "poll_failed";
   }
+}
+
+/** Why a check failed, for the timeline (no URLs, no keys). */
+function pollFailureDetail(err: ProviderError): string {
+  if (err.kind === "rate_limited") return "The service asked the portal to slow down.";
+  if (err.kind === "network") return "The service could not be reached.";
+  if (err.details.status) return `The service answered HTTP ${err.details.status}.`;
+  return "The service's answer could not be read.";
 }

@@ -13,6 +13,7 @@ import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaF
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
+import { recordTaskEvent, type TaskEventKind, type TaskEventSource } from "./events.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -81,7 +82,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         now,
       });
       alerts = reserved.alerts;
-      return tx.task.create({
+      const created = await tx.task.create({
       data: {
         id,
         userId: user.id,
@@ -102,6 +103,8 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         createdAt: now,
       },
     });
+      await recordTaskEvent(tx, id, { kind: "stored", status: "submitting", source: "portal" });
+      return created;
     });
   } catch (err) {
     // A concurrent request with the same key won the insert: answer with its task.
@@ -122,18 +125,30 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
  */
 export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   const { id } = task;
-  // Claim the submission: only one caller may make the paid call for a task.
-  const claimed = await deps.db.task.updateMany({
-    where: { id, status: "submitting", submitAttemptedAt: null },
-    data: { submitAttemptedAt: new Date() },
+  // Claim the submission: only one caller may make the paid call for a task,
+  // and none after its owner cancelled it (cancelTask needs the same row unclaimed).
+  const claimed = await transaction(deps.db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id, status: "submitting", submitAttemptedAt: null },
+      data: { submitAttemptedAt: new Date() },
+    });
+    if (count === 1) await recordTaskEvent(tx, id, { kind: "sent", source: "submit" });
+    return count === 1;
   });
-  if (claimed.count === 0) return deps.db.task.findUniqueOrThrow({ where: { id } });
+  if (!claimed) return deps.db.task.findUniqueOrThrow({ where: { id } });
 
   let answer: ProviderTask;
   try {
     answer = await deps.provider.createGeneration(task.request as unknown as GenerationRequestBody, { idempotencyKey: id });
   } catch (err) {
     // outcomeUnknown: the request may have reached the provider (502, timeout, cut connection, unreadable answer).
+    if (err instanceof ProviderError && err.kind === "rate_limited" && !err.outcomeUnknown) {
+      // Busy (429) past the client's own retries: nothing was started. The
+      // claim is given back and the reconciler sends the task when the
+      // provider asked; until then its owner may still cancel it.
+      await deferSubmission(deps.db, id, err.details.retryAfterSeconds);
+      return deps.db.task.findUniqueOrThrow({ where: { id } });
+    }
     if (err instanceof ProviderError && !err.outcomeUnknown) {
       // The provider refused the request, or could not be reached: nothing
       // was started, nothing is billed. The task ends now, with the reason.
@@ -146,31 +161,73 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
         errorCode: err.details.code ?? (err.kind === "network" ? "provider_unreachable" : err.kind),
         errorMessage: refusal.message,
         usage: null,
-      });
+      }, { source: "submit" });
       throw refusal;
     }
     // No answer: the task may exist at the provider. Its callback (which names
     // this task) or the reconciler resolves it; it is never resubmitted blindly.
-    await deps.db.task.update({
-      where: { id },
-      data: { errorMessage: "The provider did not confirm the submission yet; the portal is checking." },
+    await transaction(deps.db, async (tx) => {
+      await tx.task.update({
+        where: { id },
+        data: { errorMessage: "The provider did not confirm the submission yet; the portal is checking." },
+      });
+      await recordTaskEvent(tx, id, { kind: "no_answer", source: "submit", detail: noAnswerDetail(err) });
     });
     return deps.db.task.findUniqueOrThrow({ where: { id } });
   }
   await deps.afterProviderAnswer?.(answer);
 
-  await deps.db.task.updateMany({
-    where: { id, providerTaskId: null },
-    data: {
-      providerTaskId: answer.id,
-      usage: (answer.usage ?? undefined) as object | undefined,
-      submittedAt: new Date(),
-      errorMessage: null,
-    },
+  await transaction(deps.db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id, providerTaskId: null },
+      data: {
+        providerTaskId: answer.id,
+        usage: (answer.usage ?? undefined) as object | undefined,
+        submittedAt: new Date(),
+        errorMessage: null,
+      },
+    });
+    if (count === 1) await recordTaskEvent(tx, id, { kind: "accepted", source: "submit", detail: answer.id });
   });
   const stored = await deps.db.task.findUniqueOrThrow({ where: { id } });
-  await applyProviderTask(deps.db, stored, answer);
+  await applyProviderTask(deps.db, stored, answer, "submit");
   return deps.db.task.findUniqueOrThrow({ where: { id } });
+}
+
+/** Why a submission's outcome is unknown, for the timeline (no URLs, no keys). */
+function noAnswerDetail(err: unknown): string {
+  if (err instanceof ProviderError) {
+    if (err.kind === "upstream") return "The service answered 502 (its upstream failed) after the request reached it.";
+    if (err.kind === "network") return "The connection ended without an answer (a timeout or a cut connection).";
+    if (err.kind === "invalid_response") return "The service's answer could not be read.";
+  }
+  return "No readable answer came back.";
+}
+
+/** Seconds to wait before sending a task again when the provider said it is busy and named no time. */
+export const BUSY_RETRY_SECONDS = 60;
+
+/**
+ * Gives a claimed submission back after the provider said "busy" (429):
+ * nothing was started, so the task may be sent again, by the reconciler, from
+ * `retryAfterSeconds` on. Conditional on the claim still being unanswered.
+ */
+async function deferSubmission(db: Db, id: string, retryAfterSeconds: number | undefined): Promise<void> {
+  const seconds = Math.max(1, retryAfterSeconds ?? BUSY_RETRY_SECONDS);
+  const at = new Date(Date.now() + seconds * 1000);
+  await transaction(db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id, status: "submitting", providerTaskId: null, submitAttemptedAt: { not: null } },
+      data: {
+        submitAttemptedAt: null,
+        nextPollAt: at,
+        errorMessage: "The video service is busy; the portal sends the task again when it asked to. Nothing has been charged.",
+      },
+    });
+    if (count === 1) {
+      await recordTaskEvent(tx, id, { kind: "deferred", source: "submit", detail: `The service asked the portal to wait ${seconds} s before sending it again.` });
+    }
+  });
 }
 
 const NOT_CHARGED = "Nothing was charged.";
@@ -218,16 +275,25 @@ interface FinalState {
   usage: unknown;
 }
 
+interface FinishOptions {
+  /** Where the final state came from, for the timeline. */
+  source: TaskEventSource;
+  /** The timeline's word for it; the final status by default. */
+  kind?: TaskEventKind;
+  /** Further conditions on the row (a cancel: only while nothing was sent). */
+  onlyIf?: { status?: TaskStatus; submitAttemptedAt?: null; providerTaskId?: null };
+}
+
 /**
- * Writes a terminal state and its billing record in one transaction, once:
- * the conditional update lets exactly one caller through.
+ * Writes a terminal state, its billing record and its timeline event in one
+ * transaction, once: the conditional update lets exactly one caller through.
  */
-async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolean> {
+async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOptions): Promise<boolean> {
   const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
   const cost = costAt(Number(task.pricePerSecond), billedSeconds);
   return transaction(db, async (tx) => {
     const { count } = await tx.task.updateMany({
-      where: { id: task.id, status: NOT_ENDED },
+      where: { ...opts.onlyIf, id: task.id, AND: [{ status: NOT_ENDED }] },
       data: {
         status: final.status,
         progress: final.progress,
@@ -257,13 +323,61 @@ async function finishTask(db: Db, task: Task, final: FinalState): Promise<boolea
         usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
       },
     });
+    await recordTaskEvent(tx, task.id, {
+      kind: opts.kind ?? final.status,
+      status: final.status,
+      progress: final.progress,
+      source: opts.source,
+      detail: final.errorCode,
+    });
     return true;
   });
 }
 
 /** Ends a task that the provider will not finish for us (deadline, unknown submission). */
 export async function failTask(db: Db, task: Task, errorCode: string, errorMessage: string): Promise<boolean> {
-  return finishTask(db, task, { status: "failed", progress: task.progress, resultUrls: [], errorCode, errorMessage, usage: null });
+  return finishTask(db, task, { status: "failed", progress: task.progress, resultUrls: [], errorCode, errorMessage, usage: null }, { source: "portal" });
+}
+
+/** Whether a task can still be cancelled: stored, and its paid call never attempted. */
+export function isCancellable(task: Pick<Task, "status" | "submitAttemptedAt" | "providerTaskId">): boolean {
+  return task.status === "submitting" && task.submitAttemptedAt === null && task.providerTaskId === null;
+}
+
+/**
+ * The owner cancels a task whose paid call has not been attempted. The end
+ * is written by the same conditional, once-only path as every end (budget
+ * hold released once, a billing record of 0 s), with the extra condition
+ * that the submission is still unclaimed: a submit racing it either claimed
+ * first (the cancel is refused) or finds the task ended and never calls.
+ */
+export async function cancelTask(db: Db, user: SessionUser, taskId: string): Promise<Task> {
+  const task = await getTaskForUser(db, user, taskId);
+  if (task.userId !== user.id) throw new AppError("FORBIDDEN", "Only the person who started this task can cancel it.");
+  const refuse = (t: Task): never => {
+    if (isTerminal(t.status)) throw new AppError("CONFLICT", "This task has already ended; there is nothing to cancel.");
+    throw new AppError(
+      "CONFLICT",
+      "The portal has already sent this task to the video service, so it can no longer be cancelled: the service may still make and bill the video. The page says how long the portal waits for it.",
+    );
+  };
+  if (!isCancellable(task)) refuse(task);
+  const ended = await finishTask(
+    db,
+    task,
+    {
+      status: "failed",
+      progress: 0,
+      resultUrls: [],
+      errorCode: "cancelled",
+      errorMessage: "You cancelled this task before it was sent to the video service. Nothing was charged.",
+      usage: null,
+    },
+    { source: "owner", kind: "cancelled", onlyIf: { status: "submitting", submitAttemptedAt: null, providerTaskId: null } },
+  );
+  const now = await db.task.findUniqueOrThrow({ where: { id: task.id } });
+  if (!ended) refuse(now);
+  return now;
 }
 
 /**
@@ -271,7 +385,7 @@ export async function failTask(db: Db, task: Task, errorCode: string, errorMessa
  * (with its billing) is written once, by whichever caller gets there first.
  * Returns true when something changed.
  */
-export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask): Promise<boolean> {
+export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask, source: TaskEventSource = "poll"): Promise<boolean> {
   if (isTerminal(task.status)) return false;
   const status: TaskStatus = reported.status;
   const progress = Math.round(reported.progress);
@@ -286,13 +400,16 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
       errorCode: reported.error?.code ?? null,
       errorMessage: reported.error?.message ?? null,
       usage: reported.usage,
-    });
+    }, { source });
   }
-  const { count } = await db.task.updateMany({
-    where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
-    data: { status, progress },
+  return transaction(db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
+      data: { status, progress },
+    });
+    if (count === 1) await recordTaskEvent(tx, task.id, { kind: "progress", status, progress, source });
+    return count === 1;
   });
-  return count === 1;
 }
 
 /** Whose a task is, as its page and the admins' list show it. */
@@ -324,8 +441,10 @@ export interface TaskView {
   cost: number | null;
   archiveStatus: Task["archiveStatus"];
   archiveError: string | null;
-  /** Where the browser plays the result: our archived copy when there is one, else the provider's link. */
+  /** Where the browser plays the result: our archived copy when there is one, else the provider's link; null once deleted. */
   videoUrl: string | null;
+  /** When the owner deleted the video and uploaded inputs from the portal's storage. */
+  filesDeletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -352,7 +471,8 @@ export function toTaskView(t: Task, owner: TaskOwner): TaskView {
     cost: t.cost === null ? null : Number(t.cost),
     archiveStatus: t.archiveStatus,
     archiveError: t.archiveError,
-    videoUrl: t.archiveStatus === "archived" ? `/api/media/${t.id}` : (t.resultUrls[0] ?? null),
+    videoUrl: t.filesDeletedAt ? null : t.archiveStatus === "archived" ? `/api/media/${t.id}` : (t.resultUrls[0] ?? null),
+    filesDeletedAt: t.filesDeletedAt,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     completedAt: t.completedAt,
@@ -368,15 +488,33 @@ export async function getTaskForUser(db: Db, user: SessionUser, id: string): Pro
   return task;
 }
 
-/** The callbacks received for a task, newest first, for its page. */
-export async function listTaskCallbacks(db: Db, user: SessionUser, taskId: string) {
-  await getTaskForUser(db, user, taskId);
-  return db.callbackEvent.findMany({
-    where: { taskId },
-    orderBy: { receivedAt: "desc" },
-    take: 50,
-    select: { id: true, receivedAt: true, reportedStatus: true, confirmedStatus: true, outcome: true, detail: true },
+/** A person's task as the "task ended" notice needs it. */
+export interface ActivityTask {
+  id: string;
+  status: TaskStatus;
+  progress: number;
+  /** The prompt's start, to name the task. */
+  prompt: string;
+  completedAt: Date | null;
+}
+
+/** At most this many rows answer one activity query. */
+export const ACTIVITY_LIMIT = 20;
+
+/**
+ * The person's running tasks and those that ended after `since`, in one small
+ * query (index on userId, completedAt), for the portal-wide notice that a task
+ * ended. `now` is the server's clock, for the next call's `since`.
+ */
+export async function taskActivity(db: Db, user: SessionUser, since?: Date): Promise<{ now: Date; tasks: ActivityTask[] }> {
+  const now = new Date();
+  const rows = await db.task.findMany({
+    where: { userId: user.id, OR: [{ completedAt: null }, ...(since ? [{ completedAt: { gt: since } }] : [])] },
+    select: { id: true, status: true, progress: true, prompt: true, completedAt: true },
+    orderBy: { createdAt: "desc" },
+    take: ACTIVITY_LIMIT,
   });
+  return { now, tasks: rows.map((t) => ({ ...t, prompt: Array.from(t.prompt).slice(0, 80).join("") })) };
 }
 
 export async function listTasksForUser(db: Db, user: SessionUser, opts: { limit?: number } = {}): Promise<Task[]> {

@@ -2,10 +2,13 @@
  * The Task row's bookkeeping writes that other domains ask for (callbacks,
  * the reconciler, the archiver). Every write to a Task row lives in tasks/:
  * state changes and billing in tasks.ts, these small conditional updates
- * here. Each is conditional, so it is safe to repeat or to race.
+ * here. Each is conditional, so it is safe to repeat or to race; the ones a
+ * person would want on the task's timeline write its event in the same
+ * transaction.
  */
-import type { Db } from "../db/client.ts";
+import { transaction, type Db } from "../db/client.ts";
 import { NOT_ENDED } from "../generation/status.ts";
+import { recordTaskEvent } from "./events.ts";
 
 /** Asks the reconciler to look at a running task at once (a callback could not be confirmed). */
 export async function pollSoon(db: Db, taskId: string, now = new Date()): Promise<void> {
@@ -32,17 +35,29 @@ export async function claimArchiveAttempt(db: Db, taskId: string): Promise<boole
 }
 
 /** The result is in our storage under `key`. */
-export async function recordArchived(db: Db, taskId: string, key: string): Promise<void> {
-  await db.task.updateMany({
-    where: { id: taskId, archiveStatus: "pending" },
-    data: { archiveStatus: "archived", archiveKey: key, archivedAt: new Date(), archiveError: null },
+export async function recordArchived(db: Db, taskId: string, key: string, detail?: string): Promise<void> {
+  await transaction(db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id: taskId, archiveStatus: "pending" },
+      data: { archiveStatus: "archived", archiveKey: key, archivedAt: new Date(), archiveError: null },
+    });
+    if (count === 1) await recordTaskEvent(tx, taskId, { kind: "archived", source: "portal", detail });
   });
 }
 
 /** An archive attempt failed; after the last allowed one the archive is given up (`failed`). */
 export async function recordArchiveFailure(db: Db, taskId: string, message: string, givenUp: boolean): Promise<void> {
-  await db.task.updateMany({
-    where: { id: taskId, archiveStatus: "pending" },
-    data: { archiveError: message, archiveStatus: givenUp ? "failed" : "pending" },
+  await transaction(db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id: taskId, archiveStatus: "pending" },
+      data: { archiveError: message, archiveStatus: givenUp ? "failed" : "pending" },
+    });
+    if (count === 1) {
+      await recordTaskEvent(tx, taskId, {
+        kind: "archive_failed",
+        source: "portal",
+        detail: givenUp ? `${message} The portal gave up; the service's own link works until it expires.` : `${message} It tries again.`,
+      });
+    }
   });
 }

@@ -129,7 +129,8 @@ export async function storeCheckedUpload(deps: UploadDeps, facts: MediaFacts, by
  * An uploaded file, for whoever holds its link (the provider, the portal's
  * own media check). `name` is the link's last path segment (`<uuid>.<ext>`).
  * Anything else (an unknown name, a missing or wrong token) is NOT_FOUND,
- * so a probe learns nothing about which files exist.
+ * so a probe learns nothing about which files exist. A file its owner
+ * deleted (with their task's files) is GONE, said so to the link's holder only.
  */
 export async function openUpload(
   deps: Pick<UploadDeps, "storage" | "serverSecret">,
@@ -141,9 +142,66 @@ export async function openUpload(
   const key = `uploads/${name}`;
   if (!match || !isValidUploadToken(deps.serverSecret, key, token)) throw new AppError("NOT_FOUND", "No such file");
   const object = await deps.storage.get(key, range);
-  if (!object) throw new AppError("NOT_FOUND", "No such file");
+  if (!object) {
+    const deletedAt = await uploadDeletedAt(deps.storage, key);
+    if (deletedAt) throw new AppError("GONE", `This file was deleted from the portal's storage on ${deletedAt.toISOString().slice(0, 10)} by the person who uploaded it.`);
+    throw new AppError("NOT_FOUND", "No such file");
+  }
   // Local storage knows no types; the extension was chosen from the detected type.
   return { ...object, contentType: CONTENT_TYPES[match[1] as UploadExtension] };
+}
+
+/** An upload link of this portal, as found in a stored request. */
+export interface UploadLink {
+  /** Its storage key, `uploads/<uuid>.<ext>`. */
+  key: string;
+  /** `<uuid>.<ext>`. */
+  name: string;
+  kind: MediaFacts["kind"];
+  /** Path and query (with the token), for the portal's own pages: same origin whatever the address they use. */
+  localPath: string;
+}
+
+const KIND_OF_EXTENSION: Record<UploadExtension, MediaFacts["kind"]> = { png: "image", jpg: "image", webp: "image", bmp: "image", mp4: "clip", wav: "audio", mp3: "audio" };
+
+/**
+ * The upload behind `url` when it is one of this portal's upload links with a
+ * valid token (the token proves the portal made it, whatever host the link
+ * names); null for anything else.
+ */
+export function uploadLinkOf(serverSecret: string, url: string): UploadLink | null {
+  if (!URL.canParse(url)) return null;
+  const u = new URL(url);
+  const m = /^\/api\/uploads\/([^/]+)$/.exec(u.pathname);
+  const name = m?.[1];
+  const ext = name ? UPLOAD_NAME.exec(name)?.[1] : undefined;
+  if (!name || !ext) return null;
+  const key = `uploads/${name}`;
+  const token = u.searchParams.get("token");
+  if (!isValidUploadToken(serverSecret, key, token)) return null;
+  return { key, name, kind: KIND_OF_EXTENSION[ext as UploadExtension], localPath: `/api/uploads/${name}?token=${encodeURIComponent(token ?? "")}` };
+}
+
+/** Where the note that an upload was deleted is kept: beside the uploads, in the same storage (no table, as decision 6). */
+const tombstoneKey = (key: string) => `deleted/${key}.json`;
+
+/** Deletes an upload, leaving a note of when, so its link can say the file was deleted rather than never existed. */
+export async function deleteUpload(storage: ObjectStorage, key: string, at: Date): Promise<void> {
+  await storage.put(tombstoneKey(key), new TextEncoder().encode(JSON.stringify({ deletedAt: at.toISOString() })), "application/json");
+  await storage.delete(key);
+}
+
+/** When an upload was deleted, or null when it was not (or the note cannot be read). */
+export async function uploadDeletedAt(storage: ObjectStorage, key: string): Promise<Date | null> {
+  const note = await storage.get(tombstoneKey(key)).catch(() => null);
+  if (!note) return null;
+  try {
+    const { deletedAt } = JSON.parse(await new Response(note.body).text()) as { deletedAt?: unknown };
+    const at = typeof deletedAt === "string" ? new Date(deletedAt) : null;
+    return at && !Number.isNaN(at.getTime()) ? at : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The POST /api/uploads form (`field`, `file`) as saveUpload's input. */

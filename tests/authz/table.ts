@@ -15,10 +15,16 @@ import type { APIRequestContext, APIResponse } from "@playwright/test";
 export type Caller = "anonymous" | "revoked" | "otherMember" | "member" | "admin";
 export const CALLERS: readonly Caller[] = ["anonymous", "revoked", "otherMember", "member", "admin"];
 
-/** What the test prepared: the member's archived task, and an upload's link. */
+/**
+ * What the test prepared: the member's archived task, and an upload's link;
+ * a second archived task of the member's, made from its own upload, whose
+ * files the rows delete (the rows after that one see them deleted).
+ */
 export interface AuthzData {
   taskId: string;
   uploadUrl: string;
+  deletableTaskId: string;
+  deletableUploadUrl: string;
 }
 
 export interface AuthzRow {
@@ -67,10 +73,48 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
   },
   {
-    covers: "tasks.callbacks",
-    what: "read the member's task's callbacks",
-    call: (api, d) => trpcGet("tasks.callbacks", { id: d.taskId })(api),
+    covers: "tasks.timeline",
+    what: "read the member's task's timeline",
+    call: (api, d) => trpcGet("tasks.timeline", { id: d.taskId })(api),
     expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 200 },
+    check: (body) => {
+      const kinds = (dataOf(body) as { events: Array<{ kind: string }> }).events.map((e) => e.kind);
+      if (!kinds.includes("stored") || !kinds.includes("completed")) throw new Error(`the timeline lacks its events: ${kinds.join(", ")}`);
+    },
+  },
+  {
+    covers: "tasks.cancel",
+    what: "cancel the member's task (it has ended: the owner is told so; nobody else may)",
+    call: trpcPost("tasks.cancel", (d) => ({ id: d.taskId })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 409, admin: 403 },
+  },
+  {
+    covers: "tasks.activity",
+    what: "one's own running and just-ended tasks (nobody else's)",
+    call: (api) => trpcGet("tasks.activity", { since: new Date(Date.now() - 3_600_000).toISOString() })(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller, d) => {
+      const ids = (dataOf(body) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id);
+      if (caller !== "member" && (ids.includes(d.taskId) || ids.includes(d.deletableTaskId))) throw new Error(`${caller} sees the member's tasks`);
+    },
+  },
+  {
+    covers: "tasks.deleteFiles",
+    what: "delete the files of the member's second task (only its owner; the rows below then see them deleted)",
+    call: trpcPost("tasks.deleteFiles", (d) => ({ id: d.deletableTaskId })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 403 },
+  },
+  {
+    covers: "app/api/media/[taskId]/route.ts",
+    what: "watch the video of the member's deleted task: says it was deleted, to those who may see it",
+    call: (api, d) => api.get(`/api/media/${d.deletableTaskId}`, { maxRedirects: 0 }),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 410, admin: 410 },
+  },
+  {
+    covers: "app/api/uploads/[name]/route.ts",
+    what: "fetch an upload of the deleted task with its link: says it was deleted",
+    call: (api, d) => api.get(d.deletableUploadUrl, { maxRedirects: 0 }),
+    expect: { anonymous: 410, revoked: 410, otherMember: 410, member: 410, admin: 410 },
   },
   {
     covers: "tasks.mine",
@@ -232,6 +276,12 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     covers: "app/api/media/[taskId]/route.ts",
     what: "watch the member's archived video",
     call: (api, d) => api.get(`/api/media/${d.taskId}`, { headers: { range: "bytes=0-0" }, maxRedirects: 0 }),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 206, admin: 206 },
+  },
+  {
+    covers: "app/api/media/[taskId]/route.ts",
+    what: "download the member's archived video (named wan-<date>-<short id>.mp4)",
+    call: (api, d) => api.get(`/api/media/${d.taskId}?download=1`, { headers: { range: "bytes=0-0" }, maxRedirects: 0 }),
     expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 206, admin: 206 },
   },
   {

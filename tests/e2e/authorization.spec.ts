@@ -33,14 +33,19 @@ test("every procedure, route and page answers each kind of caller as the table s
   await expect(old.page).toHaveURL(/\/signin/);
   apis.revoked = await newApi(old.state);
 
-  // Alice's data: an upload, and a task made from it, archived.
-  const uploaded = await upload(apis.member, "image_start", "image-240x240.png");
-  const { url: uploadUrl } = (await uploaded.json()) as { url: string };
-  const task = await trpcData<{ id: string }>(await trpcMutation(apis.member, "tasks.create", { prompt: "Alice's own video", image_start: uploadUrl }));
-  await expect
-    .poll(async () => (await trpcData<{ archiveStatus: string }>(await trpcQuery(apis.member, "tasks.get", { id: task.id }))).archiveStatus, { timeout: 30_000 })
-    .toBe("archived");
-  const data: AuthzData = { taskId: task.id, uploadUrl };
+  // Alice's data: two uploads, and a task made from each, archived (the second one's files are deleted by a row).
+  const archivedTask = async (prompt: string, file: string) => {
+    const uploaded = await upload(apis.member, "image_start", file);
+    const { url } = (await uploaded.json()) as { url: string };
+    const task = await trpcData<{ id: string }>(await trpcMutation(apis.member, "tasks.create", { prompt, image_start: url }));
+    await expect
+      .poll(async () => (await trpcData<{ archiveStatus: string }>(await trpcQuery(apis.member, "tasks.get", { id: task.id }))).archiveStatus, { timeout: 30_000 })
+      .toBe("archived");
+    return { taskId: task.id, uploadUrl: url };
+  };
+  const kept = await archivedTask("Alice's own video", "image-240x240.png");
+  const deletable = await archivedTask("Alice's video she will delete", "image-320x240.jpg");
+  const data: AuthzData = { ...kept, deletableTaskId: deletable.taskId, deletableUploadUrl: deletable.uploadUrl };
 
   const failures: string[] = [];
   let tried = 0;

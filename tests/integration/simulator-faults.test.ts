@@ -294,6 +294,23 @@ describe("failed tasks", () => {
   });
 });
 
+describe("pace", () => {
+  it("runs tasks picked by marker at their own pace, the others at the simulator's", async () => {
+    sim.faults.pace({ marker: "#slow", stepMs: 300 });
+    const p = client();
+    const before = Date.now();
+    const slow = await p.createGeneration(request({ prompt: "a #slow one" }));
+    const quick = await p.createGeneration(request({ prompt: "a quick one" }));
+    const [s, q] = await Promise.all([ended(slow.id), ended(quick.id)]);
+    // Five steps each: the slow task took at least 5 × 300 ms from its creation.
+    expect(s.endedAt! - before).toBeGreaterThanOrEqual(5 * 300);
+    expect(s.endedAt!).toBeGreaterThan(q.endedAt!);
+    expect(s.stepMs).toBe(300);
+    expect(q.stepMs).toBeUndefined();
+    expect(sim.faults.list().pace).toEqual([{ marker: "#slow", stepMs: 300 }]);
+  });
+});
+
 describe("callbacks", () => {
   async function withReceiver(answer: ((n: number) => number | "hang") | undefined, body: (r: Receiver) => Promise<void>) {
     const r = await receiver(answer);
@@ -502,7 +519,7 @@ describe("control API over HTTP (for browser tests)", () => {
 
     sim.faults.http({ status: 500, count: 9 });
     expect((await control("reset", { method: "POST" })).status).toBe(200);
-    expect(sim.faults.list()).toEqual({ http: [], failTask: [], callbacks: [] });
+    expect(sim.faults.list()).toEqual({ http: [], failTask: [], callbacks: [], pace: [] });
     expect(sim.requests).toEqual([]);
   });
 

@@ -56,6 +56,17 @@ describe.each(["local", "s3"])("%s storage", (name) => {
     await expect(storage.get("results/a.mp4", { start: 1000 })).rejects.toMatchObject({ name: "RangeNotSatisfiableError", size: 1000 });
   });
 
+  it("deletes an object, and a delete of a missing one is no error", async () => {
+    const storage = backends[name]!();
+    await storage.put("uploads/gone.png", bytes, "image/png");
+    expect(await storage.size("uploads/gone.png")).toBe(1000);
+    await storage.delete("uploads/gone.png");
+    expect(await storage.size("uploads/gone.png")).toBeNull();
+    expect(await storage.get("uploads/gone.png")).toBeNull();
+    await expect(storage.delete("uploads/gone.png")).resolves.toBeUndefined();
+    await expect(storage.delete("../escape.png")).rejects.toThrow(/Invalid storage key/);
+  });
+
   it("refuses keys that could escape the store", async () => {
     const storage = backends[name]!();
     await expect(storage.put("../escape.mp4", bytes, "video/mp4")).rejects.toThrow(/Invalid storage key/);

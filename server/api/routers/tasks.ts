@@ -2,11 +2,19 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { httpMediaOrigins, type Config } from "../../config.ts";
 import { createGenerationInputSchema } from "../../generation/request-schema.ts";
+import type { Services } from "../../services.ts";
+import { getTaskDetail, listTaskTimeline, type DetailDeps } from "../../tasks/detail.ts";
+import { draftFromTask } from "../../tasks/drafts.ts";
+import { deleteTaskFiles, type FilesDeps } from "../../tasks/files.ts";
 import { taskListFiltersSchema } from "../../tasks/list-filters.ts";
 import { historyPage, historyTotals, type HistoryDeps } from "../../tasks/listing.ts";
-import { draftFromTask } from "../../tasks/drafts.ts";
-import { createTask, getTaskForUser, listTaskCallbacks, listTasksForUser, toTaskView } from "../../tasks/tasks.ts";
+import { cancelTask, createTask, listTasksForUser, taskActivity, toTaskView } from "../../tasks/tasks.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
+
+const taskId = z.object({ id: z.string().min(1).max(100) });
+
+const filesDeps = (s: Services): FilesDeps => ({ db: s.db, storage: s.storage, serverSecret: s.config.authSecret });
+const detailDeps = (s: Services): DetailDeps => ({ ...filesDeps(s), policy: s.config.worker });
 
 /**
  * The create input for one configuration: the request fields, with the http
@@ -44,16 +52,22 @@ export const tasksRouter = createTRPCRouter({
       return toTaskView(await createTask(ctx.services.taskDeps, ctx.user, request, { clientRequestId }), ctx.user);
     }),
 
-  get: protectedProcedure
-    .input(z.object({ id: z.string().min(1).max(100) }))
-    .query(async ({ ctx, input }) => {
-      const task = await getTaskForUser(ctx.services.db, ctx.user, input.id);
-      return toTaskView(task, task.user);
-    }),
+  /** A task's page: parameters, inputs, what the portal is doing, why it failed, the viewer's actions. */
+  get: protectedProcedure.input(taskId).query(({ ctx, input }) => getTaskDetail(detailDeps(ctx.services), ctx.user, input.id)),
 
-  callbacks: protectedProcedure
-    .input(z.object({ id: z.string().min(1).max(100) }))
-    .query(({ ctx, input }) => listTaskCallbacks(ctx.services.db, ctx.user, input.id)),
+  /** A task's timeline (its event log). */
+  timeline: protectedProcedure.input(taskId).query(({ ctx, input }) => listTaskTimeline(ctx.services.db, ctx.user, input.id)),
+
+  /** The owner cancels a task whose paid call has not been attempted. */
+  cancel: protectedProcedure.input(taskId).mutation(async ({ ctx, input }) => toTaskView(await cancelTask(ctx.services.db, ctx.user, input.id), ctx.user)),
+
+  /** The owner deletes a finished task's video and uploaded inputs from the portal's storage. */
+  deleteFiles: protectedProcedure.input(taskId).mutation(({ ctx, input }) => deleteTaskFiles(filesDeps(ctx.services), ctx.user, input.id)),
+
+  /** One's running tasks and those that ended since `since` (the portal-wide "task ended" notice). */
+  activity: protectedProcedure
+    .input(z.object({ since: z.coerce.date().optional() }).optional())
+    .query(({ ctx, input }) => taskActivity(ctx.services.db, ctx.user, input?.since)),
 
   /** One's history: filtered, sorted, in keyset pages. */
   history: protectedProcedure

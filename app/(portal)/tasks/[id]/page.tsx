@@ -8,7 +8,6 @@ export const dynamic = "force-dynamic";
 
 export default async function TaskPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  // The viewer decides how the owner is named.
-  const viewer = await requireUser();
-  return <TaskDetail id={id} viewerId={viewer.id} />;
+  await requireUser();
+  return <TaskDetail id={id} />;
 }
