@@ -68,10 +68,38 @@ async function screenshot(page: Page, testInfo: TestInfo, mode: string) {
   await testInfo.attach(`form-${mode}`, { path: file, contentType: "image/png" });
 }
 
-async function submitAndComplete(page: Page) {
+/**
+ * Submits, then follows the task as its owner would: the video playing from
+ * the portal's copy, Download, the history row with its billed seconds and
+ * cost, and Run again filling the form. (Live progress, which the simulator's
+ * quick tasks skip past, is watched in task-page.spec.ts and history.spec.ts
+ * with a paced task.)
+ */
+async function submitAndComplete(page: Page, expected?: { seconds: number; cost: string }) {
+  const prompt = await page.getByLabel("Prompt", { exact: true }).inputValue();
   await page.getByRole("button", { name: "Generate video" }).click();
   await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
+  const id = page.url().split("/").pop()!;
   await expect(page.locator('[data-status="completed"]')).toBeVisible({ timeout: 30_000 });
+  if (!expected) return;
+  await expect(page.getByTestId("archive")).toHaveText("Saved in the portal", { timeout: 30_000 });
+  const video = page.getByTestId("result-video");
+  await expect(video).toHaveAttribute("src", `/api/media/${id}`);
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => (Number.isFinite(v.duration) ? v.duration : 0)), { timeout: 15_000 }).toBeGreaterThan(0);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download video" }).click()]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^wan-\\d{4}-\\d{2}-\\d{2}-${id.slice(0, 8)}\\.mp4$`));
+
+  await page.goto("/tasks");
+  const row = page.getByTestId("history").locator(`tbody tr[data-task-id="${id}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.getByTestId("billed")).toContainText(`${expected.seconds} s`);
+  await expect(row.getByTestId("cost")).toContainText(expected.cost);
+
+  await page.goto(`/tasks/${id}`);
+  await page.getByRole("link", { name: "Run again with these settings" }).click();
+  await expect(page).toHaveURL(new RegExp(`/tasks/new\\?again=${id}$`));
+  await expect(page.getByLabel("Prompt", { exact: true })).toHaveValue(prompt);
+  await expect(page.getByLabel("Duration (seconds)")).toHaveValue(String(expected.seconds));
 }
 
 test.describe("each mode, end to end from the form", () => {
@@ -93,7 +121,7 @@ test.describe("each mode, end to end from the form", () => {
     await page.getByLabel("Prompt", { exact: true }).fill(`A singer on a rooftop at dusk (${Date.now()})`);
     await expect(page.getByTestId("estimate")).toHaveText("Estimated cost: 6 s × 0.086 USD/s = 0.516 USD");
     await screenshot(page, testInfo, "first_frame");
-    await submitAndComplete(page);
+    await submitAndComplete(page, { seconds: 6, cost: "0.516 USD" });
     await close();
   });
 
@@ -115,7 +143,7 @@ test.describe("each mode, end to end from the form", () => {
     await page.getByLabel("Quality").selectOption("1080p");
     await expect(page.getByTestId("estimate")).toHaveText("Estimated cost: 5 s × 0.144 USD/s = 0.720 USD");
     await screenshot(page, testInfo, "first_last_frame");
-    await submitAndComplete(page);
+    await submitAndComplete(page, { seconds: 5, cost: "0.720 USD" });
     await close();
   });
 
@@ -139,7 +167,7 @@ test.describe("each mode, end to end from the form", () => {
     await expect(page.getByTestId("billing-rule")).toHaveText("A continuation is billed for the whole duration, the input clip included. Here: the 3 s clip and 4 s more.");
     await page.getByLabel("Prompt", { exact: true }).fill(`The camera keeps drifting forward (${Date.now()})`);
     await screenshot(page, testInfo, "video_continuation");
-    await submitAndComplete(page);
+    await submitAndComplete(page, { seconds: 7, cost: "0.602 USD" });
     await close();
   });
 
@@ -158,7 +186,7 @@ test.describe("each mode, end to end from the form", () => {
     await expect(page.getByTestId("estimate")).toHaveText("Estimated cost: 8 s × 0.144 USD/s = 1.152 USD");
     await expect(page.getByTestId("billing-rule")).toContainText("Here: the 5 s clip and 3 s more.");
     await page.getByLabel("Prompt", { exact: true }).fill(`The sample keeps going (${Date.now()})`);
-    await submitAndComplete(page);
+    await submitAndComplete(page, { seconds: 8, cost: "1.152 USD" });
     await close();
   });
 });
