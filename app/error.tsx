@@ -7,7 +7,7 @@ export default function PageError({ error, reset }: { error: Error & { digest?: 
     document.title = "Something went wrong · Wan video portal";
   }, []);
   return (
-    <main className="narrow">
+    <main id="main" tabIndex={-1} className="narrow">
       <h1>Something went wrong</h1>
       <p>The page could not be shown. Try again; if it happens again, give an admin this reference:</p>
       <p>

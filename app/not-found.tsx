@@ -5,7 +5,7 @@ export const metadata: Metadata = { title: "Not found" };
 
 export default function NotFound() {
   return (
-    <main className="narrow">
+    <main id="main" tabIndex={-1} className="narrow">
       <h1>Not found</h1>
       <p>There is nothing at this address. It may have been moved, or the link may be incomplete.</p>
       <p>

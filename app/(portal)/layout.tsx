@@ -12,9 +12,6 @@ export default async function PortalLayout({ children }: { children: ReactNode }
   const user = await requireUser();
   return (
     <>
-      <a href="#main" className="skip-link">
-        Skip to content
-      </a>
       <header className="topbar">
         <Link href="/tasks" className="brand">
           Wan video portal

@@ -1,6 +1,8 @@
+import { MODE_LABELS } from "@/server/generation/labels.ts";
 import type { TaskView } from "@/server/tasks/tasks.ts";
 
-const LABELS: Record<TaskView["status"], string> = {
+/** How each status is named to people (badges, filters). */
+export const STATUS_LABELS: Readonly<Record<TaskView["status"], string>> = {
   submitting: "Submitting",
   pending: "Queued",
   processing: "Generating",
@@ -8,10 +10,12 @@ const LABELS: Record<TaskView["status"], string> = {
   failed: "Failed",
 };
 
-export function StatusBadge({ status }: { status: TaskView["status"] }) {
+/** A task's status; a task its owner cancelled before it was sent says so rather than "Failed". */
+export function StatusBadge({ status, errorCode }: { status: TaskView["status"]; errorCode?: string | null }) {
+  const cancelled = status === "failed" && errorCode === "cancelled";
   return (
-    <span className={`badge badge-${status}`} data-status={status}>
-      {LABELS[status]}
+    <span className={`badge badge-${cancelled ? "cancelled" : status}`} data-status={status} data-cancelled={cancelled || undefined}>
+      {cancelled ? "Cancelled" : STATUS_LABELS[status]}
     </span>
   );
 }
@@ -21,5 +25,5 @@ export function billedLabel(task: Pick<TaskView, "billedSeconds">): string {
 }
 
 export function modeLabel(mode: TaskView["mode"]): string {
-  return { first_frame: "First frame", first_last_frame: "First + last frame", video_continuation: "Continuation" }[mode];
+  return MODE_LABELS[mode];
 }

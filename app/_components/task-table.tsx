@@ -17,9 +17,12 @@ function Thumbnail({ task }: { task: TaskView }) {
 function Progress({ task }: { task: TaskView }) {
   if (isTerminal(task.status)) return null;
   return (
-    <div className="progress progress-small" role="progressbar" aria-label={`Progress of “${task.prompt.slice(0, 40)}”`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={task.progress}>
-      <div className="progress-bar" style={{ width: `${task.progress}%` }} />
-      <span>{task.progress} %</span>
+    // The figure beside the bar, not over it: dark text on the bar's colour would not be readable.
+    <div className="progress-row">
+      <div className="progress progress-small" role="progressbar" aria-label={`Progress of “${task.prompt.slice(0, 40)}”`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={task.progress}>
+        <div className="progress-bar" style={{ width: `${task.progress}%` }} />
+      </div>
+      <span className="progress-label">{task.progress} %</span>
     </div>
   );
 }
@@ -64,7 +67,7 @@ export function TaskTable({ tasks, showOwner = false, testId }: { tasks: TaskVie
               {modeLabel(t.mode)} · {t.quality}
             </td>
             <td data-label="Status">
-              <StatusBadge status={t.status} />
+              <StatusBadge status={t.status} errorCode={t.errorCode} />
             </td>
             <td data-label="Billed" data-testid="billed">
               {billedLabel(t)}

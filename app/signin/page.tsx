@@ -29,7 +29,7 @@ export default async function SignInPage({
   // Auth.js's own endpoints come back here with ?error=&code= (a refused single sign-on, a form posted without JavaScript).
   const refusal = error ? signInRefusalMessage(error === "AccessDenied" && !code ? "not_invited" : code, sso?.name) : null;
   return (
-    <main className="narrow">
+    <main id="main" tabIndex={-1} className="narrow">
       <h1>Wan video portal</h1>
       <p className="muted">{sso ? `Sign in with ${sso.name}, or with the password your admin gave you.` : "Sign in with the account your admin gave you."}</p>
       {notice && NOTICES[notice] && (

@@ -11,7 +11,7 @@ import { MODE_RULES, type GenerationInput, type MaterialName } from "../generati
 import type { FetchedMedia } from "./fetch.ts";
 import { probeAudio, probeImage, probeMp4, type AudioProbe, type ClipProbe, type ImageProbe } from "./probe.ts";
 import { theField } from "../generation/labels.ts";
-import { audioLongerThanVideo, continuationDurationCheck, formatBytes, formatSeconds, imageTypeName, MEDIA_RULES, roundMs, type MediaRules } from "./rules.ts";
+import { audioLongerThanVideo, continuationDurationCheck, formatBytes, formatNames, formatSeconds, imageTypeName, MEDIA_RULES, roundMs, type MediaRules } from "./rules.ts";
 
 export type MediaKind = "image" | "clip" | "audio";
 export const MEDIA_KIND_OF: Readonly<Record<MaterialName, MediaKind>> = {
@@ -25,10 +25,6 @@ export type MediaFacts =
   | ({ kind: "image"; bytes: number } & ImageProbe)
   | ({ kind: "clip"; bytes: number } & ClipProbe)
   | ({ kind: "audio"; bytes: number } & AudioProbe);
-
-function listOf(names: readonly string[]): string {
-  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
-}
 
 function tooLargeMessage(field: MaterialName, limit: number, size?: number): string {
   const what = MEDIA_KIND_OF[field] === "image" ? "Compress it or scale it down" : MEDIA_KIND_OF[field] === "clip" ? "Compress or shorten the clip" : "Compress or shorten the audio";
@@ -95,7 +91,7 @@ export async function checkMediaBytes(field: MaterialName, bytes: Uint8Array, ru
 
   if (kind === "image") {
     const r = rules.image;
-    const formats = listOf(r.formats.map(imageTypeName));
+    const formats = formatNames("image", rules);
     const probe = probeImage(bytes);
     if (!probe) return unreadable(`${the} is not an image we can read (${formats}); check that the link points to the image file itself.`);
     const facts: MediaFacts = { kind, bytes: bytes.length, ...probe };
@@ -123,7 +119,7 @@ export async function checkMediaBytes(field: MaterialName, bytes: Uint8Array, ru
   }
 
   const r = rules.audio;
-  const formats = listOf(r.formats.map((f) => f.toUpperCase()));
+  const formats = formatNames("audio", rules);
   const probe = await probeAudio(bytes);
   if (!probe) return unreadable(`${the} is not an audio file we can read (${formats}); check that the link points to the audio file itself.`);
   const facts: MediaFacts = { kind, bytes: bytes.length, ...probe };

@@ -46,6 +46,28 @@ export function roundMs(seconds: number): number {
 const IMAGE_NAMES: Record<string, string> = { png: "PNG", jpg: "JPEG", webp: "WebP", bmp: "BMP", gif: "GIF", svg: "SVG", tiff: "TIFF", heif: "HEIF" };
 export const imageTypeName = (type: string) => IMAGE_NAMES[type] ?? type.toUpperCase();
 
+/** "PNG, JPEG, WebP or BMP": the formats of a rule, as people name them. */
+export function formatNames(kind: "image" | "clip" | "audio", rules: MediaRules = MEDIA_RULES): string {
+  const names = kind === "image" ? rules.image.formats.map(imageTypeName) : kind === "clip" ? ["MP4"] : rules.audio.formats.map((f) => f.toUpperCase());
+  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+}
+
+const MIME_TYPES: Readonly<Record<string, readonly string[]>> = {
+  png: ["image/png", ".png"],
+  jpg: ["image/jpeg", ".jpg", ".jpeg"],
+  webp: ["image/webp", ".webp"],
+  bmp: ["image/bmp", ".bmp"],
+  wav: ["audio/wav", "audio/x-wav", "audio/wave", ".wav"],
+  mp3: ["audio/mpeg", ".mp3"],
+};
+
+/** A file picker's `accept` for a kind of media: the formats its rule allows. */
+export function acceptFor(kind: "image" | "clip" | "audio", rules: MediaRules = MEDIA_RULES): string {
+  if (kind === "clip") return "video/mp4,.mp4";
+  const formats: readonly string[] = kind === "image" ? rules.image.formats : rules.audio.formats;
+  return formats.flatMap((f) => MIME_TYPES[f] ?? [`.${f}`]).join(",");
+}
+
 /** What was measured of a file (check.ts MediaFacts, restated here so that the browser needs no probe code). */
 export type MeasuredFacts =
   | { kind: "image"; bytes: number; type: string; width: number; height: number }

@@ -4,7 +4,8 @@
  * checked on everything a person does.
  */
 import AxeBuilder from "@axe-core/playwright";
-import { test as base, expect, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
+import path from "node:path";
+import { test as base, expect, type Browser, type BrowserContext, type ConsoleMessage, type Page, type TestInfo } from "@playwright/test";
 import { E2E_ADMIN, MAIN } from "./instances.ts";
 
 export { E2E_ADMIN };
@@ -74,4 +75,15 @@ export async function expectAccessible(page: Page, what: string) {
   expect(violations.map((v) => `${what}: ${v.id} (${v.nodes.length}): ${v.help}`)).toEqual([]);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, `${what} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
+}
+
+/**
+ * A full-page screenshot at `test-results/screenshots/<name>.png` (one fixed
+ * folder, so the paths can be listed), attached to the test's results too.
+ */
+export async function saveScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<string> {
+  const file = path.join(testInfo.project.outputDir, "screenshots", `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
+  return file;
 }

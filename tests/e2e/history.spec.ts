@@ -5,7 +5,7 @@
  * on a phone. Screenshots of the history (desktop and phone) are attached.
  */
 import type { APIRequestContext } from "@playwright/test";
-import { expect, expectAccessible, signedInContext, test } from "./fixtures.ts";
+import { expect, expectAccessible, saveScreenshot, signedInContext, test } from "./fixtures.ts";
 import { simulatorFaults, trpcData, trpcMutation, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -78,13 +78,29 @@ test("a member browses their history: totals, filters in the URL, search, order,
   await expect(other.getByTestId("history").locator("tbody tr")).toHaveCount(1);
   await other.close();
   await page.getByRole("button", { name: "Clear filters" }).click();
+
+  // Mode and days (in the reporting time zone; a wide window around today holds every task, one in the future none).
+  await page.getByLabel("Mode").selectOption("first_last_frame");
+  await expect(page).toHaveURL(/\?mode=first_last_frame$/);
+  await expect(rows).toHaveCount(0);
+  await expect(totals).toContainText("0 tasks");
+  await page.getByLabel("Mode").selectOption("first_frame");
+  await expect(totals).toContainText("24 tasks");
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel("From").fill(day(-2));
+  await page.getByLabel("To").fill(day(2));
+  await expect(page).toHaveURL(new RegExp(`mode=first_frame&from=${day(-2)}&to=${day(2)}$`));
+  await expect(totals).toContainText("24 tasks");
+  await page.getByLabel("To").fill(day(4));
+  await page.getByLabel("From").fill(day(3));
+  await expect(totals).toContainText("0 tasks");
+  await expect(rows).toHaveCount(0);
+  await page.getByRole("button", { name: "Clear filters" }).click();
   await page.getByLabel("Order").selectOption("newest");
   await expect(rows).toHaveCount(20);
 
   await expectAccessible(page, "history");
-  const desktop = testInfo.outputPath("history-desktop.png");
-  await page.screenshot({ path: desktop, fullPage: true });
-  await testInfo.attach("history-desktop", { path: desktop, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, "history-desktop");
 
   // A phone: rows are cards, nothing scrolls sideways, the menu opens.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -93,9 +109,7 @@ test("a member browses their history: totals, filters in the URL, search, order,
   await expect(page.getByRole("link", { name: "My history" })).toHaveAttribute("aria-current", "page");
   await page.getByRole("button", { name: "Menu" }).click();
   await expectAccessible(page, "history on a phone");
-  const phone = testInfo.outputPath("history-phone.png");
-  await page.screenshot({ path: phone, fullPage: true });
-  await testInfo.attach("history-phone", { path: phone, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, "history-phone");
   await context.close();
 });
 

@@ -8,7 +8,7 @@
  * files in every mode. Screenshots of the form in each mode are attached.
  */
 import type { Browser, Page, TestInfo } from "@playwright/test";
-import { expect, expectAccessible, signedInContext, test } from "./fixtures.ts";
+import { expect, expectAccessible, saveScreenshot, signedInContext, test } from "./fixtures.ts";
 import { fixture, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -63,9 +63,7 @@ async function fieldOrder(page: Page): Promise<string[]> {
 }
 
 async function screenshot(page: Page, testInfo: TestInfo, mode: string) {
-  const file = testInfo.outputPath(`form-${mode}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(`form-${mode}`, { path: file, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, `form-${mode}`);
 }
 
 /**
@@ -231,6 +229,19 @@ test("each kind of rule is refused before submit, beside its field, in the perso
   await expect(page.locator('[data-field="video_urls"]')).toHaveText(
     /^The clip to continue is an image \(PNG, \d+×\d+ px\), not a video\. The clip to continue must be an MP4 video\. To start a video from this image, switch to First frame and give it as the first frame image\.$/,
   );
+
+  // Measured rules on uploads: a clip too long or too short, an image too large, audio too short.
+  await page.getByLabel("Clip to continue URL").fill("");
+  await uploadFor(page, "video_urls", "clip-11s-320x240.mp4");
+  await expect(page.locator('[data-field="video_urls"]')).toContainText(/is 11 s long; it must be 2 to 10 s\. Trim it to 10 s or less\./);
+  await uploadFor(page, "video_urls", "clip-1.5s-320x240.mp4");
+  await expect(page.locator('[data-field="video_urls"]')).toContainText(/is 1\.5 s long; it must be 2 to 10 s\. Use a longer clip\./);
+  await uploadFor(page, "image_end", "image-8001x240.png");
+  await expect(page.locator('[data-field="image_end"]')).toContainText("is 8001×240 px; each side must be at most 8000 px. Scale it down.");
+  await page.getByLabel("Mode").selectOption("first_frame");
+  await uploadFor(page, "audio_urls", "audio-1s.mp3");
+  await expect(page.locator('[data-field="audio_urls"]')).toContainText(/long; it must be \d+ to \d+ s\. Use a longer recording\./);
+  await page.getByLabel("Mode").selectOption("video_continuation");
 
   // A duration shorter than the clip; focus goes to it on submit.
   await page.getByLabel("Clip to continue URL").fill(sampleClip);

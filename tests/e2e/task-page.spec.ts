@@ -9,7 +9,7 @@
  * Screenshots of the page running, done and failed are attached to the results.
  */
 import type { Page, TestInfo } from "@playwright/test";
-import { expect, expectAccessible, signedInContext, signIn, test } from "./fixtures.ts";
+import { expect, expectAccessible, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
 import { simulatorFaults, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -31,9 +31,7 @@ async function uploadedImage(page: Page): Promise<string> {
 }
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string) {
-  const file = testInfo.outputPath(name);
-  await page.screenshot({ path: file, fullPage: true });
-  await testInfo.attach(name, { path: file, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, name.replace(/\.png$/, ""));
 }
 
 test("a task running, then done: what the portal does, the timeline, the input previewed, Download, Run again, Continue, Copy seed", async ({ page, browser }, testInfo) => {
@@ -66,6 +64,9 @@ test("a task running, then done: what the portal does, the timeline, the input p
   await expect(page.getByTestId("timeline")).toContainText("Accepted by the video service");
   await expectAccessible(page, "task running");
   await screenshot(page, testInfo, "task-running.png");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectAccessible(page, "task running at 390 px");
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // Done.
   await expect(page.locator('[data-status="completed"]')).toBeVisible({ timeout: 45_000 });
@@ -98,6 +99,8 @@ test("a task running, then done: what the portal does, the timeline, the input p
   const bob = await signedInContext(browser, addUser(MAIN, `bob-taskpage-${Date.now()}@e2e.test`));
   await bob.page.goto(`/tasks/${task.id}`);
   await expect(bob.page.getByText("No such task in your history")).toBeVisible();
+  await expect(bob.page.getByRole("heading", { level: 1, name: "Task not shown" })).toBeVisible();
+  await expect(bob.page.getByRole("link", { name: "Back to my history" })).toBeVisible();
   await expect(bob.page.getByTestId("result-video")).toHaveCount(0);
   expect((await bob.page.request.get(`/api/media/${task.id}?download=1`)).status()).toBe(404);
   expect((await trpcQuery(bob.page.request, "tasks.timeline", { id: task.id })).status()).toBe(404);
@@ -132,6 +135,8 @@ test("a failed task says why in plain words and what to do", async ({ page }, te
   await expect(page.getByTestId("timeline")).toContainText("Failed");
   await expectAccessible(page, "task failed");
   await screenshot(page, testInfo, "task-failed.png");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectAccessible(page, "task failed at 390 px");
 });
 
 test("a task stuck in Submitting says what the portal does and until when; its owner cancels it, nothing charged", async ({ page }) => {
@@ -156,7 +161,7 @@ test("a task stuck in Submitting says what the portal does and until when; its o
   await expectAccessible(page, "cancel dialog");
   await dialog.getByRole("button", { name: "Cancel the task" }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.locator('[data-status="failed"]')).toBeVisible();
+  await expect(page.locator('[data-status="failed"]')).toHaveText("Cancelled");
   await expect(page.getByTestId("failure").getByRole("heading", { name: "Cancelled before it was sent" })).toBeVisible();
   await expect(page.getByTestId("billed")).toHaveText("0 s");
   await expect(page.getByTestId("timeline")).toContainText("Cancelled before it was sent (nothing charged)");

@@ -6,13 +6,11 @@
  * and audit pages are attached to the test results.
  */
 import type { Page, TestInfo } from "@playwright/test";
-import { E2E_ADMIN, expect, expectAccessible, signedInContext, signIn, test } from "./fixtures.ts";
+import { E2E_ADMIN, expect, expectAccessible, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
 import { addUser, MAIN, OIDC } from "./instances.ts";
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string) {
-  const path = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  await testInfo.attach(name, { path, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, name);
 }
 
 /** The members table's row for an email. */

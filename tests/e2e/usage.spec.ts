@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, signedInContext, signIn, test } from "./fixtures.ts";
+import { expect, expectAccessible, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
 import { trpcMutation } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -42,9 +42,7 @@ test("an admin reviews the month: periods, grouping, a person's tasks, the CSV; 
   await expect(page.locator(".recharts-surface").first()).toBeVisible();
   await expect(page.getByTestId("compared-with")).toContainText("(as far as now)"); // this month so far against last month as far
   await expectAccessible(page, "usage");
-  const shot = testInfo.outputPath("usage-page.png");
-  await page.screenshot({ path: shot, fullPage: true });
-  await testInfo.attach("usage-page", { path: shot, contentType: "image/png" });
+  await saveScreenshot(page, testInfo, "usage-page");
 
   // Other periods and groupings.
   await page.getByLabel("Period", { exact: true }).selectOption("last-month");

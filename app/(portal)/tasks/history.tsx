@@ -5,20 +5,12 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { money } from "@/app/_components/format.ts";
 import { ShowMore } from "@/app/_components/show-more.tsx";
-import { modeLabel } from "@/app/_components/task-status.tsx";
+import { modeLabel, STATUS_LABELS } from "@/app/_components/task-status.tsx";
 import { TaskTable } from "@/app/_components/task-table.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
 import { GENERATION_MODES, QUALITIES } from "@/server/generation/request-schema.ts";
 import { isTerminal } from "@/server/generation/status.ts";
 import { filtersFromSearchParams, filtersToSearchParams, TASK_STATUSES, type TaskListFilters } from "@/server/tasks/list-filters.ts";
-
-const STATUS_LABELS: Record<(typeof TASK_STATUSES)[number], string> = {
-  submitting: "Submitting",
-  pending: "Queued",
-  processing: "Generating",
-  completed: "Completed",
-  failed: "Failed",
-};
 
 const PAGE_SIZE = 20;
 

@@ -16,7 +16,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   const invitation = await invitationForToken(teamDeps, token);
   const signedIn = await currentUser();
   return (
-    <main className="narrow">
+    <main id="main" tabIndex={-1} className="narrow">
       <h1>Join the team</h1>
       {!invitation || invitation.state !== "pending" ? (
         <p className="error" role="alert">

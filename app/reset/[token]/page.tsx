@@ -11,7 +11,7 @@ export default async function ResetPage({ params }: { params: Promise<{ token: s
   const { token } = await params;
   const reset = await passwordResetForToken(getServices().teamDeps, token);
   return (
-    <main className="narrow">
+    <main id="main" tabIndex={-1} className="narrow">
       <h1>Set a new password</h1>
       {reset?.usable ? (
         <ResetForm token={token} email={reset.email} />

@@ -1,8 +1,12 @@
+import type { Metadata } from "next";
 import { requireUser } from "../../guards.ts";
 import { TaskDetail } from "./task-detail.tsx";
-import type { Metadata } from "next";
 
-export const metadata: Metadata = { title: "Task" };
+/** "Task 1a2b3c4d": tabs of several tasks tell themselves apart (the id only: no lookup before the session check). */
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const { id } = await params;
+  return { title: `Task ${id.slice(0, 8)}` };
+}
 
 export const dynamic = "force-dynamic";
 

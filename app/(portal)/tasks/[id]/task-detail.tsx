@@ -26,14 +26,24 @@ export function TaskDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const { data: task, error, isLoading } = useQuery(trpc.tasks.get.queryOptions({ id }, { refetchInterval: (q) => (live(q.state.data) ? 1500 : false) }));
   if (isLoading) return <p className="muted">Loading…</p>;
-  if (error || !task) return <p className="error">{error?.message ?? "Task not found"}</p>;
+  if (error || !task) {
+    return (
+      <article className="task">
+        <h1>Task not shown</h1>
+        <p className="error">{error?.message ?? "No such task in your history."}</p>
+        <p>
+          <Link href="/tasks">Back to my history</Link>
+        </p>
+      </article>
+    );
+  }
   const mine = task.isOwner;
   const video = task.videoUrl;
   return (
     <article className="task">
       <p>{mine ? <Link href="/tasks">← My history</Link> : <Link href="/admin/tasks">← All tasks</Link>}</p>
       <h1>
-        Task <StatusBadge status={task.status} />
+        Task <StatusBadge status={task.status} errorCode={task.errorCode} />
       </h1>
       <p className="prompt">{task.prompt}</p>
 
@@ -336,7 +346,7 @@ function Inputs({ inputs }: { inputs: InputView[] }) {
       </ul>
       {external && (
         <p className="muted small">
-          Files on other sites are shown as links, not previews: the portal&apos;s pages only load media the portal itself serves.
+          Files on other sites are shown as links, not previews: opening this page does not contact other sites, and their links may have expired.
         </p>
       )}
     </>

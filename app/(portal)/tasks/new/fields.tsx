@@ -5,7 +5,7 @@ import type { Estimate } from "@/server/billing/billing.ts";
 import { renewsLabel } from "@/server/budgets/messages.ts";
 import { FIELD_LABELS, MODE_DESCRIPTIONS, MODE_LABELS } from "@/server/generation/labels.ts";
 import { charCount, GENERATION_MODES, LIMITS, QUALITIES, truncateToLimit, type GenerationModeName, type MaterialName, type Quality } from "@/server/generation/request-schema.ts";
-import { describeFacts, formatBytes, MEDIA_RULES } from "@/server/media/rules.ts";
+import { describeFacts, formatBytes, formatNames, MEDIA_RULES } from "@/server/media/rules.ts";
 import { nameFromUrl, titleOf, type EstimateView } from "./form-model.ts";
 import styles from "./new-task-form.module.css";
 import { UploadButton } from "./upload-button.tsx";
@@ -107,10 +107,10 @@ export function TextField({ form, name, label, rows }: { form: NewTaskFormModel;
 }
 
 const HINTS: Record<MaterialName, string> = {
-  image_start: `PNG, JPEG, WebP or BMP; ${MEDIA_RULES.image.minSide} to ${MEDIA_RULES.image.maxSide} px a side; up to ${formatBytes(MEDIA_RULES.image.maxBytes)}.`,
-  image_end: `PNG, JPEG, WebP or BMP; ${MEDIA_RULES.image.minSide} to ${MEDIA_RULES.image.maxSide} px a side; up to ${formatBytes(MEDIA_RULES.image.maxBytes)}.`,
+  image_start: `${formatNames("image")}; ${MEDIA_RULES.image.minSide} to ${MEDIA_RULES.image.maxSide} px a side; up to ${formatBytes(MEDIA_RULES.image.maxBytes)}.`,
+  image_end: `${formatNames("image")}; ${MEDIA_RULES.image.minSide} to ${MEDIA_RULES.image.maxSide} px a side; up to ${formatBytes(MEDIA_RULES.image.maxBytes)}.`,
   video_urls: `MP4, ${MEDIA_RULES.clip.minSeconds} to ${MEDIA_RULES.clip.maxSeconds} s, ${MEDIA_RULES.clip.minSide} to ${MEDIA_RULES.clip.maxSide} px a side, up to ${formatBytes(MEDIA_RULES.clip.maxBytes)}. The new video continues it; the duration is the whole output, clip included.`,
-  audio_urls: `WAV or MP3, ${MEDIA_RULES.audio.minSeconds} to ${MEDIA_RULES.audio.maxSeconds} s, up to ${formatBytes(MEDIA_RULES.audio.maxBytes)}; audio longer than the video is cut.`,
+  audio_urls: `${formatNames("audio")}, ${MEDIA_RULES.audio.minSeconds} to ${MEDIA_RULES.audio.maxSeconds} s, up to ${formatBytes(MEDIA_RULES.audio.maxBytes)}; audio longer than the video is cut.`,
 };
 
 const PLACEHOLDERS: Record<MaterialName, string> = {

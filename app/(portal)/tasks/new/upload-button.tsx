@@ -3,14 +3,14 @@ import { useRef, useState } from "react";
 import { FIELD_LABELS } from "@/server/generation/labels.ts";
 import type { MaterialName } from "@/server/generation/request-schema.ts";
 import type { ErrorBody } from "@/server/http/errors.ts";
-import { formatBytes, MEDIA_RULES, type MeasuredFacts } from "@/server/media/rules.ts";
+import { acceptFor, formatBytes, MEDIA_RULES, type MeasuredFacts } from "@/server/media/rules.ts";
 
 /** What the file picker offers per field (the types the media rules accept), and the field's byte limit. */
 const PICKS: Record<MaterialName, { accept: string; maxBytes: number }> = {
-  image_start: { accept: "image/png,image/jpeg,image/webp,image/bmp,.png,.jpg,.jpeg,.webp,.bmp", maxBytes: MEDIA_RULES.image.maxBytes },
-  image_end: { accept: "image/png,image/jpeg,image/webp,image/bmp,.png,.jpg,.jpeg,.webp,.bmp", maxBytes: MEDIA_RULES.image.maxBytes },
-  video_urls: { accept: "video/mp4,.mp4", maxBytes: MEDIA_RULES.clip.maxBytes },
-  audio_urls: { accept: "audio/wav,audio/x-wav,audio/wave,audio/mpeg,.wav,.mp3", maxBytes: MEDIA_RULES.audio.maxBytes },
+  image_start: { accept: acceptFor("image"), maxBytes: MEDIA_RULES.image.maxBytes },
+  image_end: { accept: acceptFor("image"), maxBytes: MEDIA_RULES.image.maxBytes },
+  video_urls: { accept: acceptFor("clip"), maxBytes: MEDIA_RULES.clip.maxBytes },
+  audio_urls: { accept: acceptFor("audio"), maxBytes: MEDIA_RULES.audio.maxBytes },
 };
 
 export interface Uploaded {
