@@ -234,6 +234,53 @@ describe("delete a finished task's files", () => {
     expect(await portal.services.storage.size(first.upload.key)).toBeNull();
   });
 
+  /** The file behind an upload link, as the provider fetches it: status and, for an error, its message. */
+  async function fetchUpload(url: string) {
+    const link = uploadLinkOf(TEST_SECRET, url)!;
+    const answer = await uploadedFileRoute(() => ({ storage: portal.services.storage, serverSecret: TEST_SECRET }))(new Request(url), link.name);
+    return { status: answer.status, message: answer.ok ? null : ((await answer.json()) as { error: { message: string } }).error.message };
+  }
+
+  it("deletes the copy made to continue the video too, and its link says it was deleted", async () => {
+    const { id, upload } = await archivedTask(alice, "continued, then deleted");
+    const draft = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" });
+    const copyUrl = draft.values.video_urls![0]!;
+    const copy = uploadLinkOf(TEST_SECRET, copyUrl)!;
+    expect(copy.key).not.toBe(upload.key);
+    expect(await portal.services.storage.size(copy.key)).toBeGreaterThan(0);
+    expect((await fetchUpload(copyUrl)).status).toBe(200);
+
+    expect(await as(alice).tasks.deleteFiles({ id })).toMatchObject({ video: true, uploadsDeleted: 2, uploadsKept: 0 });
+    expect(await portal.services.storage.size(copy.key)).toBeNull();
+    expect(await fetchUpload(copyUrl)).toEqual({ status: 410, message: expect.stringMatching(/deleted from the portal's storage/) });
+    // Continuing is refused now, with the reason the page gives.
+    const refused = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" }).then(() => null, (e: { code: string; message: string }) => e);
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^This video was deleted from the portal/) });
+    expect((await as(alice).tasks.get({ id })).continuationBlocked).toBe(refused?.message);
+  });
+
+  it("keeps the copy while a continuation that fetches it runs, and says so; it goes with that task's files", async () => {
+    const { id } = await archivedTask(alice, "continued while deleted");
+    const draft = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" });
+    const copyUrl = draft.values.video_urls![0]!;
+    const copy = uploadLinkOf(TEST_SECRET, copyUrl)!;
+    // The continuation is stored, not yet sent (the provider is busy): it will fetch the copy when it is.
+    portal.simulator.faults.http({ endpoint: "create", status: 429, retryAfterSeconds: 600 });
+    const continuation = await as(alice).tasks.create(draft.values);
+    expect(continuation).toMatchObject({ status: "submitting", mode: "video_continuation" });
+
+    // The earlier task's files may be deleted; the copy the continuation needs stays, counted as kept.
+    expect(await as(alice).tasks.deleteFiles({ id })).toMatchObject({ video: true, uploadsDeleted: 1, uploadsKept: 1 });
+    expect(await portal.services.storage.size(copy.key)).toBeGreaterThan(0);
+    expect((await fetchUpload(copyUrl)).status).toBe(200);
+
+    // Once that task ended and its own files are deleted, the copy (its input) goes, and its link says so.
+    await as(alice).tasks.cancel({ id: continuation.id });
+    expect(await as(alice).tasks.deleteFiles({ id: continuation.id })).toMatchObject({ video: false, uploadsDeleted: 1, uploadsKept: 0 });
+    expect(await portal.services.storage.size(copy.key)).toBeNull();
+    expect(await fetchUpload(copyUrl)).toEqual({ status: 410, message: expect.stringMatching(/deleted from the portal's storage/) });
+  });
+
   it("is refused while the task runs", async () => {
     const task = await unsentTask(alice, "still running");
     await expect(as(alice).tasks.deleteFiles({ id: task.id })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/still running/) });
