@@ -18,9 +18,9 @@ import { takeRateLimit, type RateLimitPolicy } from "../security/rate-limit.ts";
 import { rateLimitKey } from "../media/file-check.ts";
 import type { UploadAvailability } from "../uploads/availability.ts";
 import { isOwnUploadLink } from "../uploads/media-source.ts";
-import { storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
+import { deleteUpload, storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
-import { continuationBlocker, continuationUploadId } from "./continuation.ts";
+import { continuationBlocker, continuationUpload, continuationUploadId } from "./continuation.ts";
 import { getTaskForUser } from "./tasks.ts";
 
 export type DraftKind = "again" | "continue";
@@ -115,8 +115,16 @@ export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: {
   const measured = facts?.kind === "clip" ? continuationBlocker(task, { ...context, measuredSeconds: facts.durationSeconds }) : null;
   if (measured) throw new AppError("BAD_REQUEST", measured);
   if (errors.length > 0 || facts?.kind !== "clip") throw new AppError("BAD_REQUEST", `This video cannot be continued: ${errors.join(" ") || "it is not an MP4 video the portal can read."}`);
+  const copy = continuationUpload(task.id);
+  const existed = (await deps.uploads.storage.size(copy.key)) !== null;
   const url = await storeCheckedUpload(deps.uploads, facts, bytes, continuationUploadId(task.id));
   if (!url) throw new AppError("BAD_REQUEST", "This video cannot be continued: it is not an MP4 video the portal can read.");
+  // The owner deleted the task's files while this read them: the copy made here would outlive them (files.ts removed it before, or finds none).
+  const now = await deps.db.task.findUnique({ where: { id: task.id }, select: { filesDeletedAt: true } });
+  if (now?.filesDeletedAt) {
+    if (!existed) await deleteUpload(deps.uploads.storage, copy.key, now.filesDeletedAt);
+    throw new AppError("BAD_REQUEST", continuationBlocker({ ...task, filesDeletedAt: now.filesDeletedAt }, context) ?? "This video was deleted from the portal.");
+  }
 
   // The output is the clip plus what is added: by default as much again as a new video's default, within the limit.
   const clipSeconds = Math.ceil(roundMs(facts.durationSeconds));

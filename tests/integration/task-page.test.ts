@@ -16,10 +16,14 @@ import { userKey } from "@/server/budgets/budgets.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "@/server/db/migrate.ts";
 import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 import { archiveResult, openTaskVideo, taskVideoRoute } from "@/server/storage/archive.ts";
+import { buildServices } from "@/server/services.ts";
+import type { ObjectStorage } from "@/server/storage/storage.ts";
+import { continuationUpload } from "@/server/tasks/continuation.ts";
+import { deleteTaskFiles } from "@/server/tasks/files.ts";
 import { reconcileTask } from "@/server/tasks/reconcile.ts";
 import { cancelTask, createTask, submitTask, type TaskDeps } from "@/server/tasks/tasks.ts";
 import { uploadedFileRoute } from "@/server/uploads/routes.ts";
-import { saveUpload, uploadLinkOf } from "@/server/uploads/uploads.ts";
+import { saveUpload, uploadDeletedAt, uploadLinkOf } from "@/server/uploads/uploads.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { startTestPortal, TEST_SECRET, waitFor, type TestPortal } from "../helpers/services.ts";
@@ -257,6 +261,29 @@ describe("delete a finished task's files", () => {
     const refused = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" }).then(() => null, (e: { code: string; message: string }) => e);
     expect(refused).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^This video was deleted from the portal/) });
     expect((await as(alice).tasks.get({ id })).continuationBlocked).toBe(refused?.message);
+  });
+
+  it("a deletion that lands while ?continue= reads the video leaves no copy behind", async () => {
+    const { id } = await archivedTask(alice, "deleted while being continued");
+    const { storage } = portal.services;
+    // The deletion runs, whole, just before the copy is written (after the draft checked the task and read the video).
+    const racing: ObjectStorage = {
+      get: (key, range) => storage.get(key, range),
+      size: (key) => storage.size(key),
+      delete: (key) => storage.delete(key),
+      async put(key, body, contentType) {
+        if (key.startsWith("uploads/")) await deleteTaskFiles({ db: db(), storage, serverSecret: TEST_SECRET }, alice, id);
+        return storage.put(key, body, contentType);
+      },
+    };
+    const services = buildServices(portal.services.config, { db: db(), provider: portal.services.provider, storage: racing });
+    const refused = await createCaller({ services, user: alice })
+      .tasks.draftFrom({ taskId: id, as: "continue" })
+      .then(() => null, (e: { code: string; message: string }) => e);
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^This video was deleted from the portal/) });
+    const copy = continuationUpload(id);
+    expect(await storage.size(copy.key)).toBeNull();
+    expect(await uploadDeletedAt(storage, copy.key)).toEqual((await row(id)).filesDeletedAt);
   });
 
   it("keeps the copy while a continuation that fetches it runs, and says so; it goes with that task's files", async () => {
