@@ -17,6 +17,7 @@ import type { TaskDeps } from "./tasks/tasks.ts";
 import type { TeamDeps } from "./team/deps.ts";
 import { createMediaSource } from "./uploads/media-source.ts";
 import type { FileCheckDeps } from "./media/file-check.ts";
+import { uploadAvailability, type UploadAvailability } from "./uploads/availability.ts";
 import type { UploadDeps } from "./uploads/uploads.ts";
 
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   fileCheckDeps: FileCheckDeps;
   /** Where uploads are kept and how their links are made (server/uploads/). */
   uploadDeps: UploadDeps;
+  /** Whether the provider could fetch an upload link under this configuration (server/uploads/availability.ts). */
+  uploadAvailability: UploadAvailability;
   /** What the team functions need (invitations, resets), the mailer among them. */
   teamDeps: TeamDeps;
 }
@@ -59,6 +62,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
     storage,
     fileCheckDeps,
     uploadDeps,
+    uploadAvailability: uploadAvailability({ publicBaseUrl: config.publicBaseUrl, httpOrigins: httpMediaOrigins(config).request }),
     teamDeps: {
       db,
       publicBaseUrl: config.publicBaseUrl,

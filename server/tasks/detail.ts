@@ -9,10 +9,11 @@
 import type { Db, Task } from "../db/client.ts";
 import { GENERATION_MODES, type GenerationModeName, type MaterialName } from "../generation/request-schema.ts";
 import { isTerminal } from "../generation/status.ts";
-import { MEDIA_RULES } from "../media/rules.ts";
 import type { ObjectStorage } from "../storage/storage.ts";
+import type { UploadAvailability } from "../uploads/availability.ts";
 import { uploadDeletedAt } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
+import { continuationBlocker } from "./continuation.ts";
 import { explainTaskError, type ErrorExplanation } from "./error-explanations.ts";
 import { describeTaskEvent, TIMELINE_HEAD, TIMELINE_TAIL, type TimelineEntry } from "./events.ts";
 import { taskInputs, videoFileName } from "./files.ts";
@@ -76,7 +77,7 @@ export interface TaskDetailView extends TaskView {
   explanation: ErrorExplanation | null;
   /** The portal's copy, to save. */
   download: { url: string; fileName: string } | null;
-  /** Continue this video: null when it can be, else why not. */
+  /** Continue this video: null when it can be, else why not (the reason tasks.draftFrom refuses with). */
   continuationBlocked: string | null;
   canCancel: boolean;
   canDeleteFiles: boolean;
@@ -101,24 +102,6 @@ export function sentParameters(task: Pick<Task, "request" | "mode" | "prompt" | 
   };
 }
 
-/**
- * Why a task's video cannot be continued, or null when it can: a clip to
- * continue must follow the media rules (server/media/rules.ts, its length
- * above all), and the provider fetches the portal's copy, so there must be one.
- */
-export function continuationBlocker(task: Pick<Task, "status" | "archiveStatus" | "filesDeletedAt" | "durationSeconds">): string | null {
-  const { minSeconds, maxSeconds } = MEDIA_RULES.clip;
-  if (task.status !== "completed") return "Only a completed video can be continued.";
-  if (task.filesDeletedAt) return "Its video was deleted from the portal, and a continuation starts from the portal's copy.";
-  if (task.durationSeconds > maxSeconds) {
-    return `This video is ${task.durationSeconds} s long; a clip to continue may be at most ${maxSeconds} s, so the video service would refuse it.`;
-  }
-  if (task.durationSeconds < minSeconds) return `This video is ${task.durationSeconds} s long; a clip to continue must be at least ${minSeconds} s.`;
-  if (task.archiveStatus === "pending") return "The video is still being copied to the portal; a continuation starts from that copy. Try again in a minute.";
-  if (task.archiveStatus !== "archived") return "The video has no copy in the portal (copying it failed), and a continuation starts from the portal's copy.";
-  return null;
-}
-
 /** What the portal is doing with a task that has not ended, and when it gives up. */
 export function waitingOf(task: Task, policy: Pick<ReconcilePolicy, "taskDeadlineMinutes" | "submitUnknownGraceMinutes" | "pollIntervalSeconds">, now = new Date()): Waiting | null {
   if (isTerminal(task.status)) return null;
@@ -138,6 +121,8 @@ export interface DetailDeps {
   storage: ObjectStorage;
   serverSecret: string;
   policy: Pick<ReconcilePolicy, "taskDeadlineMinutes" | "submitUnknownGraceMinutes" | "pollIntervalSeconds">;
+  /** Whether the provider could fetch an upload link: a continuation hands it one (server/tasks/continuation.ts). */
+  uploadAvailability: UploadAvailability;
 }
 
 /** A task's page, for its owner or an admin (anyone else: NOT_FOUND, as getTaskForUser). */
@@ -163,7 +148,7 @@ export async function getTaskDetail(deps: DetailDeps, user: SessionUser, id: str
     explanation: task.status === "failed" ? explainTaskError({ errorCode: task.errorCode, accepted: task.providerTaskId !== null }) : null,
     filesDeletedAt: task.filesDeletedAt,
     download: archived ? { url: `/api/media/${task.id}?download=1`, fileName: videoFileName(task) } : null,
-    continuationBlocked: continuationBlocker(task),
+    continuationBlocked: continuationBlocker(task, { uploads: deps.uploadAvailability }),
     canCancel: isOwner && isCancellable(task),
     // Something of the portal's to delete: its copy of the video, or an upload still there.
     canDeleteFiles:

@@ -8,18 +8,19 @@
  * (docs/decisions/0006-uploads.md): the archive's own route needs a session
  * the provider does not have. Reads tasks only; nothing here writes a Task.
  */
-import { createHash } from "node:crypto";
 import type { Db, Task } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { GENERATION_MODES, LIMITS, MATERIALS, QUALITIES, type GenerationFormValues, type GenerationModeName, type MaterialName, type Quality } from "../generation/request-schema.ts";
 import { checkMediaBytes, type MediaFacts } from "../media/check.ts";
-import { formatBytes, formatSeconds, MEDIA_RULES, roundMs } from "../media/rules.ts";
+import { formatBytes, MEDIA_RULES, roundMs } from "../media/rules.ts";
 import type { GenerationRequestBody } from "../provider/types.ts";
 import { takeRateLimit, type RateLimitPolicy } from "../security/rate-limit.ts";
 import { rateLimitKey } from "../media/file-check.ts";
+import type { UploadAvailability } from "../uploads/availability.ts";
 import { isOwnUploadLink } from "../uploads/media-source.ts";
-import { storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
+import { deleteUpload, storeCheckedUpload, type UploadDeps } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
+import { continuationBlocker, continuationUpload, continuationUploadId } from "./continuation.ts";
 import { getTaskForUser } from "./tasks.ts";
 
 export type DraftKind = "again" | "continue";
@@ -29,6 +30,8 @@ export interface DraftDeps {
   uploads: UploadDeps;
   /** Reading and checking a result counts as a file check (server/media/file-check.ts). */
   limit: RateLimitPolicy;
+  /** Whether the provider could fetch the upload a continued video becomes (server/uploads/availability.ts). */
+  uploadAvailability: UploadAvailability;
 }
 
 /** What the form opens with: a request (the form's own shape), and the facts of any file the server read. */
@@ -39,25 +42,6 @@ export interface TaskDraft {
   clip?: { url: string; name: string; facts: MediaFacts };
   /** Materials whose link is one of the portal's own uploads, with a name to show for each (the form shows files, not tokened links). */
   uploads?: Partial<Record<MaterialName, string>>;
-}
-
-/**
- * Why a task's video cannot be continued, in a sentence, or null when it can
- * be (then the portal's copy is still read and checked). The task page can
- * use it to explain a disabled "Continue this video".
- */
-export function continuationRefusal(task: Pick<Task, "status" | "archiveStatus" | "archiveKey" | "durationSeconds">): string | null {
-  const clip = MEDIA_RULES.clip;
-  if (task.status !== "completed") return "Only a finished video can be continued.";
-  if (task.archiveStatus !== "archived" || !task.archiveKey) {
-    return task.archiveStatus === "failed"
-      ? "This video was not saved in the portal, so it cannot be continued here; download it from the provider's link while it lasts and upload it as the clip instead."
-      : "This video is not saved in the portal yet; it can be continued once it is (usually within a minute).";
-  }
-  if (task.durationSeconds > clip.maxSeconds) {
-    return `This video is ${task.durationSeconds} s long; a clip to continue may be at most ${clip.maxSeconds} s, so it cannot be continued as it is. Trim it to ${clip.maxSeconds} s or less and upload it as the clip instead.`;
-  }
-  return null;
 }
 
 /** The settings a task was sent with, as a new request of the form (without the portal's callback). */
@@ -86,12 +70,6 @@ function requestOf(task: Task): GenerationFormValues {
   return values;
 }
 
-/** A UUID named by the task: one task's result is copied into uploads once. */
-function uploadIdFor(taskId: string): string {
-  const h = createHash("sha256").update(`continue-from:${taskId}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(body).arrayBuffer());
 }
@@ -113,7 +91,9 @@ export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: {
     return { from, values: sent, ...(Object.keys(uploads).length > 0 && { uploads }) };
   }
 
-  const refusal = continuationRefusal(task);
+  const rules = deps.uploads.rules ?? MEDIA_RULES;
+  const context = { uploads: deps.uploadAvailability, rules };
+  const refusal = continuationBlocker(task, context);
   if (refusal) throw new AppError("BAD_REQUEST", refusal);
   const verdict = await takeRateLimit(deps.db, rateLimitKey(user.id), deps.limit);
   if (!verdict.allowed) {
@@ -121,7 +101,6 @@ export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: {
       retryAfterSeconds: verdict.retryAfterSeconds,
     });
   }
-  const rules = deps.uploads.rules ?? MEDIA_RULES;
   const key = task.archiveKey as string;
   const size = await deps.uploads.storage.size(key);
   if (size === null) throw new AppError("BAD_REQUEST", "The portal's copy of this video is missing, so it cannot be continued here.");
@@ -132,15 +111,20 @@ export async function draftFromTask(deps: DraftDeps, user: SessionUser, input: {
   if (!object) throw new AppError("BAD_REQUEST", "The portal's copy of this video is missing, so it cannot be continued here.");
   const bytes = await readAll(object.body);
   const { errors, facts } = await checkMediaBytes("video_urls", bytes, rules);
-  if (facts?.kind === "clip" && roundMs(facts.durationSeconds) > rules.clip.maxSeconds) {
-    throw new AppError(
-      "BAD_REQUEST",
-      `This video is ${formatSeconds(roundMs(facts.durationSeconds))} long; a clip to continue may be at most ${rules.clip.maxSeconds} s, so it cannot be continued as it is. Trim it to ${rules.clip.maxSeconds} s or less and upload it as the clip instead.`,
-    );
-  }
+  // The same rule on the length the file itself has (the provider may return a little more than asked).
+  const measured = facts?.kind === "clip" ? continuationBlocker(task, { ...context, measuredSeconds: facts.durationSeconds }) : null;
+  if (measured) throw new AppError("BAD_REQUEST", measured);
   if (errors.length > 0 || facts?.kind !== "clip") throw new AppError("BAD_REQUEST", `This video cannot be continued: ${errors.join(" ") || "it is not an MP4 video the portal can read."}`);
-  const url = await storeCheckedUpload(deps.uploads, facts, bytes, uploadIdFor(task.id));
+  const copy = continuationUpload(task.id);
+  const existed = (await deps.uploads.storage.size(copy.key)) !== null;
+  const url = await storeCheckedUpload(deps.uploads, facts, bytes, continuationUploadId(task.id));
   if (!url) throw new AppError("BAD_REQUEST", "This video cannot be continued: it is not an MP4 video the portal can read.");
+  // The owner deleted the task's files while this read them: the copy made here would outlive them (files.ts removed it before, or finds none).
+  const now = await deps.db.task.findUnique({ where: { id: task.id }, select: { filesDeletedAt: true } });
+  if (now?.filesDeletedAt) {
+    if (!existed) await deleteUpload(deps.uploads.storage, copy.key, now.filesDeletedAt);
+    throw new AppError("BAD_REQUEST", continuationBlocker({ ...task, filesDeletedAt: now.filesDeletedAt }, context) ?? "This video was deleted from the portal.");
+  }
 
   // The output is the clip plus what is added: by default as much again as a new video's default, within the limit.
   const clipSeconds = Math.ceil(roundMs(facts.durationSeconds));

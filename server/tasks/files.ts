@@ -1,6 +1,7 @@
 /**
  * A task's files in the portal's storage: its result video (the archived
- * copy) and the uploads its request used. The owner may delete them once the
+ * copy), the uploads its request used, and the upload its video was copied to
+ * when someone continued it (server/tasks/continuation.ts). The owner may delete them once the
  * task has ended; the row, its billing record and its timeline stay, marked
  * with when (docs/decisions/0014-task-events-cancel-delete.md).
  */
@@ -11,6 +12,7 @@ import { isTerminal, TERMINAL_STATUSES } from "../generation/status.ts";
 import type { ObjectStorage } from "../storage/storage.ts";
 import { deleteUpload, uploadLinkOf, type UploadLink } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
+import { continuationUpload } from "./continuation.ts";
 import { recordTaskEvent } from "./events.ts";
 import { getTaskForUser } from "./tasks.ts";
 
@@ -52,7 +54,10 @@ export interface DeletedFiles {
   deletedAt: Date;
   /** Whether a copy of the video was removed. */
   video: boolean;
-  /** Uploads removed, and those kept because another task of the owner, or a running task, uses them too. */
+  /**
+   * Uploads removed (its inputs, and the copy of its video made to continue it), and those kept because
+   * another task of the owner, or a running task, uses them too.
+   */
   uploadsDeleted: number;
   uploadsKept: number;
 }
@@ -70,8 +75,8 @@ async function uploadStillUsed(db: Db, task: Task, name: string): Promise<boolea
 }
 
 /**
- * Deletes a finished task's video and uploaded inputs from storage, for its
- * owner. The row is marked first (one conditional update, with its timeline
+ * Deletes a finished task's video, its uploaded inputs and the upload its
+ * video was copied to for continuing it, from storage, for its owner. The row is marked first (one conditional update, with its timeline
  * event), so from then on the page, the video route and the upload links say
  * the files were deleted; the storage removals follow and may be repeated
  * (a second call finishes what a failed one left).
@@ -82,10 +87,6 @@ export async function deleteTaskFiles(deps: FilesDeps, user: SessionUser, taskId
   if (task.userId !== user.id) throw new AppError("FORBIDDEN", "Only the person who started this task can delete its files.");
   if (!isTerminal(task.status)) throw new AppError("CONFLICT", "This task is still running; its files can be deleted once it has ended.");
   if (task.archiveStatus === "pending") throw new AppError("CONFLICT", "The video is still being copied to the portal; try again in a minute.");
-  // A running task that continues this video fetches it from the portal (its request names this task).
-  const continuing = await db.$queryRaw<Array<{ id: string }>>`
-    SELECT "id" FROM "Task" WHERE "id" <> ${task.id} AND "status" IN ('submitting', 'pending', 'processing') AND strpos("request"::text, ${task.id}) > 0 LIMIT 1`;
-  if (continuing.length > 0) throw new AppError("CONFLICT", "Another task is continuing this video right now; delete it once that task has ended.");
 
   let deletedAt = task.filesDeletedAt;
   if (!deletedAt) {
@@ -120,6 +121,17 @@ export async function deleteTaskFiles(deps: FilesDeps, user: SessionUser, taskId
     }
     await deleteUpload(deps.storage, input.upload.key, deletedAt);
     uploadsDeleted += 1;
+  }
+  // The copy made when someone opened "Continue this video" (server/tasks/continuation.ts): a continuation
+  // fetches that upload, never the archive, so it is the one kept while a task still uses it.
+  const copy = continuationUpload(task.id);
+  if (!seen.has(copy.key) && (await deps.storage.size(copy.key)) !== null) {
+    if (await uploadStillUsed(db, task, copy.name)) {
+      uploadsKept += 1;
+    } else {
+      await deleteUpload(deps.storage, copy.key, deletedAt);
+      uploadsDeleted += 1;
+    }
   }
   return { deletedAt, video, uploadsDeleted, uploadsKept };
 }

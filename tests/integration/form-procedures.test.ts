@@ -14,8 +14,9 @@ import { createGenerationInputSchema } from "@/server/generation/request-schema.
 import { takeRateLimit, windowStartOf } from "@/server/security/rate-limit.ts";
 import { buildServices } from "@/server/services.ts";
 import { archiveResult, resultKey } from "@/server/storage/archive.ts";
-import { continuationRefusal } from "@/server/tasks/drafts.ts";
+import { continuationBlocker } from "@/server/tasks/continuation.ts";
 import { createTask } from "@/server/tasks/tasks.ts";
+import { UPLOADS_UNAVAILABLE } from "@/server/uploads/availability.ts";
 import { saveUpload } from "@/server/uploads/uploads.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { startTestPortal, waitFor, type TestPortal } from "../helpers/services.ts";
@@ -206,10 +207,11 @@ describe("tasks.draftFrom", () => {
     expect((await errorOf(as(null).tasks.draftFrom({ taskId, as: "again" })))?.code).toBe("UNAUTHORIZED");
   });
 
-  it("continue: refused with a plain message until the portal has its copy", async () => {
+  it("continue: refused with a plain message until the portal has its copy, the reason the task page gives", async () => {
     const err = await errorOf(as(ann).tasks.draftFrom({ taskId, as: "continue" }));
     expect(err?.code).toBe("BAD_REQUEST");
     expect(err?.message).toBe("This video is not saved in the portal yet; it can be continued once it is (usually within a minute).");
+    expect((await as(ann).tasks.get({ id: taskId })).continuationBlocked).toBe(err?.message);
   });
 
   it("continue: the portal copy becomes an upload link the provider can fetch, measured and copied once", async () => {
@@ -242,7 +244,7 @@ describe("tasks.draftFrom", () => {
 
   it("continue: a video longer than a clip may be is refused, by its stored length or by the file itself", async () => {
     const task = await portal.services.db.task.findUniqueOrThrow({ where: { id: taskId } });
-    expect(continuationRefusal({ ...task, durationSeconds: 15 })).toBe(
+    expect(continuationBlocker({ ...task, durationSeconds: 15, billedSeconds: 15 }, { uploads: portal.services.uploadAvailability })).toBe(
       "This video is 15 s long; a clip to continue may be at most 10 s, so it cannot be continued as it is. Trim it to 10 s or less and upload it as the clip instead.",
     );
     // A stored copy that is really 11 s long (as the provider may return a little more than asked).
@@ -257,6 +259,22 @@ describe("tasks.draftFrom", () => {
     } finally {
       await portal.services.db.task.update({ where: { id: taskId }, data: { archiveKey: task.archiveKey } });
     }
+  });
+
+  it("continue: refused, and the page's Continue disabled, with the form's reason when the provider could not fetch an upload", async () => {
+    // The same database and storage, served under an address the provider cannot reach (http, not this computer).
+    const config = { ...portal.services.config, publicBaseUrl: "http://portal.internal:3000" };
+    const unreachable = buildServices(config, { db: portal.services.db, provider: portal.services.provider, storage: portal.services.storage });
+    expect(unreachable.uploadAvailability).toEqual({ enabled: false, reason: UPLOADS_UNAVAILABLE });
+    await forgetChecks(ann);
+    const err = await errorOf(as(ann, unreachable).tasks.draftFrom({ taskId, as: "continue" }));
+    expect(err?.code).toBe("BAD_REQUEST");
+    expect(err?.message).toBe(`The video service would fetch this video from the portal's uploads, which it cannot reach here. ${UPLOADS_UNAVAILABLE}`);
+    expect((await as(ann, unreachable).tasks.get({ id: taskId })).continuationBlocked).toBe(err?.message);
+    // Refused before anything was read: not counted as a file check.
+    expect(await portal.services.db.rateLimitCounter.count({ where: { key: `media-check:${ann.id}` } })).toBe(0);
+    // Under the portal's own (reachable) address the same task can be continued.
+    expect((await as(ann).tasks.get({ id: taskId })).continuationBlocked).toBeNull();
   });
 
   it("continue counts as a file check against the person's limit", async () => {

@@ -16,10 +16,14 @@ import { userKey } from "@/server/budgets/budgets.ts";
 import { DEFAULT_MIGRATIONS_DIR } from "@/server/db/migrate.ts";
 import { createGenerationInputSchema } from "@/server/generation/request-schema.ts";
 import { archiveResult, openTaskVideo, taskVideoRoute } from "@/server/storage/archive.ts";
+import { buildServices } from "@/server/services.ts";
+import type { ObjectStorage } from "@/server/storage/storage.ts";
+import { continuationUpload } from "@/server/tasks/continuation.ts";
+import { deleteTaskFiles } from "@/server/tasks/files.ts";
 import { reconcileTask } from "@/server/tasks/reconcile.ts";
 import { cancelTask, createTask, submitTask, type TaskDeps } from "@/server/tasks/tasks.ts";
 import { uploadedFileRoute } from "@/server/uploads/routes.ts";
-import { saveUpload, uploadLinkOf } from "@/server/uploads/uploads.ts";
+import { saveUpload, uploadDeletedAt, uploadLinkOf } from "@/server/uploads/uploads.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { startTestPortal, TEST_SECRET, waitFor, type TestPortal } from "../helpers/services.ts";
@@ -232,6 +236,76 @@ describe("delete a finished task's files", () => {
     expect((await as(alice).tasks.get({ id: first.id })).inputs[0]).toMatchObject({ deletedAt: null, previewUrl: first.upload.localPath });
     expect(await as(alice).tasks.deleteFiles({ id: second.id })).toMatchObject({ uploadsDeleted: 1, uploadsKept: 0 });
     expect(await portal.services.storage.size(first.upload.key)).toBeNull();
+  });
+
+  /** The file behind an upload link, as the provider fetches it: status and, for an error, its message. */
+  async function fetchUpload(url: string) {
+    const link = uploadLinkOf(TEST_SECRET, url)!;
+    const answer = await uploadedFileRoute(() => ({ storage: portal.services.storage, serverSecret: TEST_SECRET }))(new Request(url), link.name);
+    return { status: answer.status, message: answer.ok ? null : ((await answer.json()) as { error: { message: string } }).error.message };
+  }
+
+  it("deletes the copy made to continue the video too, and its link says it was deleted", async () => {
+    const { id, upload } = await archivedTask(alice, "continued, then deleted");
+    const draft = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" });
+    const copyUrl = draft.values.video_urls![0]!;
+    const copy = uploadLinkOf(TEST_SECRET, copyUrl)!;
+    expect(copy.key).not.toBe(upload.key);
+    expect(await portal.services.storage.size(copy.key)).toBeGreaterThan(0);
+    expect((await fetchUpload(copyUrl)).status).toBe(200);
+
+    expect(await as(alice).tasks.deleteFiles({ id })).toMatchObject({ video: true, uploadsDeleted: 2, uploadsKept: 0 });
+    expect(await portal.services.storage.size(copy.key)).toBeNull();
+    expect(await fetchUpload(copyUrl)).toEqual({ status: 410, message: expect.stringMatching(/deleted from the portal's storage/) });
+    // Continuing is refused now, with the reason the page gives.
+    const refused = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" }).then(() => null, (e: { code: string; message: string }) => e);
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^This video was deleted from the portal/) });
+    expect((await as(alice).tasks.get({ id })).continuationBlocked).toBe(refused?.message);
+  });
+
+  it("a deletion that lands while ?continue= reads the video leaves no copy behind", async () => {
+    const { id } = await archivedTask(alice, "deleted while being continued");
+    const { storage } = portal.services;
+    // The deletion runs, whole, just before the copy is written (after the draft checked the task and read the video).
+    const racing: ObjectStorage = {
+      get: (key, range) => storage.get(key, range),
+      size: (key) => storage.size(key),
+      delete: (key) => storage.delete(key),
+      async put(key, body, contentType) {
+        if (key.startsWith("uploads/")) await deleteTaskFiles({ db: db(), storage, serverSecret: TEST_SECRET }, alice, id);
+        return storage.put(key, body, contentType);
+      },
+    };
+    const services = buildServices(portal.services.config, { db: db(), provider: portal.services.provider, storage: racing });
+    const refused = await createCaller({ services, user: alice })
+      .tasks.draftFrom({ taskId: id, as: "continue" })
+      .then(() => null, (e: { code: string; message: string }) => e);
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^This video was deleted from the portal/) });
+    const copy = continuationUpload(id);
+    expect(await storage.size(copy.key)).toBeNull();
+    expect(await uploadDeletedAt(storage, copy.key)).toEqual((await row(id)).filesDeletedAt);
+  });
+
+  it("keeps the copy while a continuation that fetches it runs, and says so; it goes with that task's files", async () => {
+    const { id } = await archivedTask(alice, "continued while deleted");
+    const draft = await as(alice).tasks.draftFrom({ taskId: id, as: "continue" });
+    const copyUrl = draft.values.video_urls![0]!;
+    const copy = uploadLinkOf(TEST_SECRET, copyUrl)!;
+    // The continuation is stored, not yet sent (the provider is busy): it will fetch the copy when it is.
+    portal.simulator.faults.http({ endpoint: "create", status: 429, retryAfterSeconds: 600 });
+    const continuation = await as(alice).tasks.create(draft.values);
+    expect(continuation).toMatchObject({ status: "submitting", mode: "video_continuation" });
+
+    // The earlier task's files may be deleted; the copy the continuation needs stays, counted as kept.
+    expect(await as(alice).tasks.deleteFiles({ id })).toMatchObject({ video: true, uploadsDeleted: 1, uploadsKept: 1 });
+    expect(await portal.services.storage.size(copy.key)).toBeGreaterThan(0);
+    expect((await fetchUpload(copyUrl)).status).toBe(200);
+
+    // Once that task ended and its own files are deleted, the copy (its input) goes, and its link says so.
+    await as(alice).tasks.cancel({ id: continuation.id });
+    expect(await as(alice).tasks.deleteFiles({ id: continuation.id })).toMatchObject({ video: false, uploadsDeleted: 1, uploadsKept: 0 });
+    expect(await portal.services.storage.size(copy.key)).toBeNull();
+    expect(await fetchUpload(copyUrl)).toEqual({ status: 410, message: expect.stringMatching(/deleted from the portal's storage/) });
   });
 
   it("is refused while the task runs", async () => {

@@ -8,10 +8,12 @@
 import { describe, expect, it } from "vitest";
 import type { Task } from "@/server/db/client.ts";
 import { MEDIA_RULES } from "@/server/media/rules.ts";
-import { continuationBlocker, sentParameters, waitingOf } from "@/server/tasks/detail.ts";
+import { continuationBlocker } from "@/server/tasks/continuation.ts";
+import { sentParameters, waitingOf } from "@/server/tasks/detail.ts";
 import { EXPLAINED_CODES, explainTaskError } from "@/server/tasks/error-explanations.ts";
 import { describeTaskEvent, TASK_EVENT_KINDS } from "@/server/tasks/events.ts";
 import { videoFileName } from "@/server/tasks/files.ts";
+import { UPLOADS_UNAVAILABLE } from "@/server/uploads/availability.ts";
 
 // /work/shared/evolink/API-NOTES.md, "Failed-task error codes worth retrying".
 const WORTH_RETRYING = ["generation_timeout", "quota_exceeded", "resource_exhausted", "generation_failed_no_content", "service_error", "service_unavailable", "unknown_error"];
@@ -84,6 +86,7 @@ const task = (t: Partial<Task>): Task =>
     id: "3f2a9c1e-7b4d-4e21-9a0b-0c1d2e3f4a5b",
     status: "completed",
     archiveStatus: "archived",
+    archiveKey: "results/3f2a9c1e.mp4",
     filesDeletedAt: null,
     durationSeconds: 5,
     createdAt: new Date("2026-11-26T23:50:00Z"),
@@ -98,22 +101,42 @@ const task = (t: Partial<Task>): Task =>
     ...t,
   }) as Task;
 
-describe("continuing a video", () => {
+describe("continuing a video (the one rule of the task page and tasks.draftFrom)", () => {
   const { minSeconds, maxSeconds } = MEDIA_RULES.clip;
-  it("is allowed for a completed video the portal keeps, within the clip's length", () => {
-    expect(continuationBlocker(task({ durationSeconds: maxSeconds }))).toBeNull();
-    expect(continuationBlocker(task({ durationSeconds: minSeconds }))).toBeNull();
+  const on = { uploads: { enabled: true } } as const;
+  const off = { uploads: { enabled: false, reason: UPLOADS_UNAVAILABLE } } as const;
+
+  it("is allowed for a completed video the portal keeps, within the clip's length, when uploads are reachable", () => {
+    expect(continuationBlocker(task({ durationSeconds: maxSeconds }), on)).toBeNull();
+    expect(continuationBlocker(task({ durationSeconds: minSeconds }), on)).toBeNull();
   });
-  it("is refused, with the reason, when the video is longer than a clip may be", () => {
-    expect(continuationBlocker(task({ durationSeconds: maxSeconds + 1 }))).toBe(
-      `This video is ${maxSeconds + 1} s long; a clip to continue may be at most ${maxSeconds} s, so the video service would refuse it.`,
+
+  it("is refused when the video is longer or shorter than a clip may be, by its billed or measured length", () => {
+    expect(continuationBlocker(task({ durationSeconds: maxSeconds + 1 }), on)).toBe(
+      `This video is ${maxSeconds + 1} s long; a clip to continue may be at most ${maxSeconds} s, so it cannot be continued as it is. Trim it to ${maxSeconds} s or less and upload it as the clip instead.`,
     );
+    expect(continuationBlocker(task({ durationSeconds: minSeconds - 1 }), on)).toMatch(new RegExp(`must be at least ${minSeconds} s`));
+    expect(continuationBlocker(task({ durationSeconds: 5, billedSeconds: maxSeconds + 2 }), on)).toMatch(new RegExp(`^This video is ${maxSeconds + 2} s long`));
+    // The file itself, once read, decides (the provider may return a little more than asked).
+    expect(continuationBlocker(task({ durationSeconds: maxSeconds }), { ...on, measuredSeconds: maxSeconds + 0.5 })).toMatch(new RegExp(`^This video is ${maxSeconds + 0.5} s long`));
+    expect(continuationBlocker(task({ durationSeconds: 5 }), { ...on, measuredSeconds: 5.04 })).toBeNull();
   });
-  it("is refused without a portal copy, after a deletion, or before the task completed", () => {
-    expect(continuationBlocker(task({ archiveStatus: "failed" }))).toMatch(/no copy in the portal/);
-    expect(continuationBlocker(task({ archiveStatus: "pending" }))).toMatch(/still being copied/);
-    expect(continuationBlocker(task({ filesDeletedAt: new Date() }))).toMatch(/deleted/);
-    expect(continuationBlocker(task({ status: "failed" }))).toMatch(/Only a completed video/);
+
+  it("is refused without a portal copy, after a deletion, or before the task completed, saying what to do", () => {
+    expect(continuationBlocker(task({ archiveStatus: "failed" }), on)).toMatch(/^This video was not saved in the portal.*upload it as the clip instead\.$/);
+    expect(continuationBlocker(task({ archiveStatus: "archived", archiveKey: null }), on)).toMatch(/was not saved in the portal/);
+    expect(continuationBlocker(task({ archiveStatus: "pending" }), on)).toMatch(/not saved in the portal yet; it can be continued once it is/);
+    expect(continuationBlocker(task({ archiveStatus: "none", archiveKey: null }), on)).toMatch(/returned no video file/);
+    expect(continuationBlocker(task({ filesDeletedAt: new Date() }), on)).toMatch(/^This video was deleted from the portal.*upload it as the clip/);
+    expect(continuationBlocker(task({ status: "failed" }), on)).toMatch(/made no video.*run it again/);
+    expect(continuationBlocker(task({ status: "processing" }), on)).toMatch(/once the video is ready/);
+  });
+
+  it("is refused with the form's own reason when the provider could not fetch an upload link", () => {
+    expect(continuationBlocker(task({}), off)).toMatch(/cannot reach here\./);
+    expect(continuationBlocker(task({}), off)?.endsWith(UPLOADS_UNAVAILABLE)).toBe(true);
+    // A reason that holds whatever the configuration comes first.
+    expect(continuationBlocker(task({ filesDeletedAt: new Date() }), off)).toMatch(/deleted/);
   });
 });
 

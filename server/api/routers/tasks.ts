@@ -14,7 +14,7 @@ import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 const taskId = z.object({ id: z.string().min(1).max(100) });
 
 const filesDeps = (s: Services): FilesDeps => ({ db: s.db, storage: s.storage, serverSecret: s.config.authSecret });
-const detailDeps = (s: Services): DetailDeps => ({ ...filesDeps(s), policy: s.config.worker });
+const detailDeps = (s: Services): DetailDeps => ({ ...filesDeps(s), policy: s.config.worker, uploadAvailability: s.uploadAvailability });
 
 /**
  * The create input for one configuration: the request fields, with the http
@@ -85,7 +85,11 @@ export const tasksRouter = createTRPCRouter({
   draftFrom: protectedProcedure
     .input(z.object({ taskId: z.string().min(1).max(100), as: z.enum(["again", "continue"]) }))
     .mutation(({ ctx, input }) =>
-      draftFromTask({ db: ctx.services.db, uploads: ctx.services.uploadDeps, limit: ctx.services.config.mediaCheckLimit }, ctx.user, input),
+      draftFromTask(
+        { db: ctx.services.db, uploads: ctx.services.uploadDeps, limit: ctx.services.config.mediaCheckLimit, uploadAvailability: ctx.services.uploadAvailability },
+        ctx.user,
+        input,
+      ),
     ),
 
   mine: protectedProcedure
