@@ -80,19 +80,19 @@ test("a member browses their history: totals, filters in the URL, search, order,
   await page.getByRole("button", { name: "Clear filters" }).click();
 
   // Mode and days (in the reporting time zone; a wide window around today holds every task, one in the future none).
-  await page.getByLabel("Mode").selectOption("first_last_frame");
-  await expect(page).toHaveURL(/\?mode=first_last_frame$/);
+  await page.getByLabel("Mode", { exact: true }).selectOption("first_last_frame");
+  await expect(page).toHaveURL(/\?mode=first_last_frame&sort=cost$/); // "Clear filters" keeps the order
   await expect(rows).toHaveCount(0);
   await expect(totals).toContainText("0 tasks");
-  await page.getByLabel("Mode").selectOption("first_frame");
+  await page.getByLabel("Mode", { exact: true }).selectOption("first_frame");
   await expect(totals).toContainText("24 tasks");
   const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  await page.getByLabel("From").fill(day(-2));
-  await page.getByLabel("To").fill(day(2));
-  await expect(page).toHaveURL(new RegExp(`mode=first_frame&from=${day(-2)}&to=${day(2)}$`));
+  await page.getByLabel("From", { exact: true }).fill(day(-2));
+  await page.getByLabel("To", { exact: true }).fill(day(2));
+  await expect(page).toHaveURL(new RegExp(`\\?mode=first_frame&from=${day(-2)}&to=${day(2)}&sort=cost$`));
   await expect(totals).toContainText("24 tasks");
-  await page.getByLabel("To").fill(day(4));
-  await page.getByLabel("From").fill(day(3));
+  await page.getByLabel("To", { exact: true }).fill(day(4));
+  await page.getByLabel("From", { exact: true }).fill(day(3));
   await expect(totals).toContainText("0 tasks");
   await expect(rows).toHaveCount(0);
   await page.getByRole("button", { name: "Clear filters" }).click();

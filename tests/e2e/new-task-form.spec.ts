@@ -233,14 +233,14 @@ test("each kind of rule is refused before submit, beside its field, in the perso
   // Measured rules on uploads: a clip too long or too short, an image too large, audio too short.
   await page.getByLabel("Clip to continue URL").fill("");
   await uploadFor(page, "video_urls", "clip-11s-320x240.mp4");
-  await expect(page.locator('[data-field="video_urls"]')).toContainText(/is 11 s long; it must be 2 to 10 s\. Trim it to 10 s or less\./);
+  await expect(page.locator('[data-field="video_urls"][data-upload="refused"]')).toContainText(/is 11 s long; it must be 2 to 10 s\. Trim it to 10 s or less\./);
   await uploadFor(page, "video_urls", "clip-1.5s-320x240.mp4");
-  await expect(page.locator('[data-field="video_urls"]')).toContainText(/is 1\.5 s long; it must be 2 to 10 s\. Use a longer clip\./);
+  await expect(page.locator('[data-field="video_urls"][data-upload="refused"]')).toContainText(/is 1\.5 s long; it must be 2 to 10 s\. Use a longer clip\./);
   await uploadFor(page, "image_end", "image-8001x240.png");
-  await expect(page.locator('[data-field="image_end"]')).toContainText("is 8001×240 px; each side must be at most 8000 px. Scale it down.");
+  await expect(page.locator('[data-field="image_end"][data-upload="refused"]')).toContainText("is 8001×240 px; each side must be at most 8000 px. Scale it down.");
   await page.getByLabel("Mode").selectOption("first_frame");
   await uploadFor(page, "audio_urls", "audio-1s.mp3");
-  await expect(page.locator('[data-field="audio_urls"]')).toContainText(/long; it must be \d+ to \d+ s\. Use a longer recording\./);
+  await expect(page.locator('[data-field="audio_urls"][data-upload="refused"]')).toContainText(/long; it must be \d+ to \d+ s\. Use a longer recording\./);
   await page.getByLabel("Mode").selectOption("video_continuation");
 
   // A duration shorter than the clip; focus goes to it on submit.

@@ -156,6 +156,18 @@ export function MediaField({
   const need = needLabel(field, form.state.mode);
   const facts = check?.status === "ok" ? check.facts : check?.status === "refused" ? check.facts : undefined;
   const ids = describedBy(`f-${field}-hint`, check && `f-${field}-facts`, (errors.length > 0 || refused) && `f-${field}-error`);
+  // One upload button: beside the URL, or beside the uploaded file to replace it.
+  const uploadButton = (
+    <UploadButton
+      field={field}
+      unavailable={uploads.enabled ? undefined : uploads.reason}
+      unavailableNoteId="uploads-unavailable"
+      onStart={() => form.media.start(field)}
+      onDone={() => form.media.done(field)}
+      onUploaded={(f) => form.media.uploaded(field, f)}
+      onRefused={(name, messages) => form.media.refused(field, name, messages)}
+    />
+  );
   const heading = (
     <>
       {uploaded ? title : `${title} URL`} {need && <span className="muted">{need}</span>}
@@ -185,15 +197,7 @@ export function MediaField({
             aria-invalid={errors.length > 0 || undefined}
             aria-describedby={ids}
           />
-          <UploadButton
-            field={field}
-            unavailable={uploads.enabled ? undefined : uploads.reason}
-            unavailableNoteId="uploads-unavailable"
-            onStart={() => form.media.start(field)}
-            onDone={() => form.media.done(field)}
-            onUploaded={(f) => form.media.uploaded(field, f)}
-            onRefused={(name, messages) => form.media.refused(field, name, messages)}
-          />
+          {uploadButton}
         </div>
       )}
       {url.trim() !== "" && (facts || uploaded) && (
@@ -206,17 +210,7 @@ export function MediaField({
             <button type="button" id={`f-${field}-remove`} className="secondary" onClick={() => form.media.remove(field)} aria-describedby={errors.length > 0 ? `f-${field}-error` : undefined}>
               Remove {FIELD_LABELS[field]}
             </button>
-            {uploaded && (
-              <UploadButton
-                field={field}
-                unavailable={uploads.enabled ? undefined : uploads.reason}
-                unavailableNoteId="uploads-unavailable"
-                onStart={() => form.media.start(field)}
-                onDone={() => form.media.done(field)}
-                onUploaded={(f) => form.media.uploaded(field, f)}
-                onRefused={(name, messages) => form.media.refused(field, name, messages)}
-              />
-            )}
+            {uploaded && uploadButton}
           </div>
         </div>
       )}
