@@ -326,6 +326,15 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
   },
   {
+    covers: "app/api/ready/route.ts",
+    what: "readiness check (for load balancers: no session, no internals)",
+    call: (api) => api.get("/api/ready", { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      if ((body as { ready?: boolean }).ready !== true) throw new Error(`not ready: ${JSON.stringify(body)}`);
+    },
+  },
+  {
     covers: "app/api/auth/[...nextauth]/route.ts",
     what: "Auth.js's session endpoint: a user only for a live session",
     call: (api) => api.get("/api/auth/session", { maxRedirects: 0 }),
