@@ -62,7 +62,13 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     if (config.provider.apiKey) {
       providerEnv = { EVOLINK_BASE_URL: config.provider.baseUrl, EVOLINK_API_KEY: config.provider.apiKey, EVOLINK_SIMULATOR: "0" };
     } else {
-      const sim = await startSimulator({ port: config.simulator.port, apiKey: secrets.simulatorKey, stepMs: config.simulator.stepMs });
+      const sim = await startSimulator({
+        port: config.simulator.port,
+        apiKey: secrets.simulatorKey,
+        stepMs: config.simulator.stepMs,
+        // Accepted tasks survive a restart, as at the provider (server/simulator/store.ts).
+        dataDir: path.join(dataDir, "simulator"),
+      });
       stops.push(() => sim.close());
       log(`Provider simulator on ${sim.url} (set EVOLINK_API_KEY to use the real provider).`);
       providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: secrets.simulatorKey, EVOLINK_SIMULATOR: "1" };
