@@ -119,7 +119,7 @@ export function supervise(deps: SuperviseDeps, first: Running): Supervised {
         const decision = decideRestart(policy, history, deps.now(), ranFor);
         history = decision.history;
         if ("giveUp" in decision) return resolveGaveUp(`${deps.name} could not be kept running: ${decision.giveUp}.`);
-        deps.log(`Restarting ${deps.name.toLowerCase()} in ${decision.restartInMs / 1000} s (failure ${history.at.length}; the launcher gives up at ${policy.maxFailures} within ${Math.round(policy.windowMs / 1000)} s).`);
+        deps.log(`${deps.name}: restarting in ${decision.restartInMs / 1000} s (failure ${history.at.length}; the launcher gives up at ${policy.maxFailures} within ${Math.round(policy.windowMs / 1000)} s).`);
         await deps.sleep(decision.restartInMs, stopping.signal).catch(() => undefined);
         if (stopping.signal.aborted) return;
         const blocked = await (deps.cannotRestart?.() ?? Promise.resolve(null)).catch((err: unknown) => String(err));

@@ -172,6 +172,23 @@ describe("npm start's supervision", () => {
     expect(await accepts(l.port)).toBe(false);
   }, 400_000);
 
+  it("restarts the embedded PostgreSQL killed with SIGKILL, says so, and the portal keeps answering", async () => {
+    const l = await startLauncher();
+    await answering(l);
+    const pidFile = path.join(l.dataDir, "pg", "postmaster.pid");
+    const pgPid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    expect(alive(pgPid)).toBe(true);
+    process.kill(pgPid, "SIGKILL");
+    await until(async () => {
+      if (l.child.exitCode !== null) throw new Error(`The launcher exited:\n${l.output()}`);
+      return l.output().includes("The embedded PostgreSQL is running again.") ? true : undefined;
+    }, "the database restarted", 120_000);
+    expect(l.output()).toContain("The embedded PostgreSQL exited unexpectedly (killed by SIGKILL)");
+    expect(await accepts(l.pgPort)).toBe(true);
+    expect(await health(l.port)).toBeDefined();
+    expect(l.child.exitCode).toBeNull();
+  }, 400_000);
+
   it("exits non-zero having stopped what it started when the web server's port is taken", async () => {
     const squatter = http.createServer((_req, res) => res.end("someone else"));
     const port = await freePort();
