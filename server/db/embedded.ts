@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -41,6 +41,8 @@ export interface EmbeddedOptions {
   password: string;
   database?: string;
   log?: (message: string) => void;
+  /** What a person should read (not PostgreSQL's own log): an orphaned server being stopped. */
+  notice?: (message: string) => void;
 }
 
 const USER = "postgres";
@@ -77,6 +79,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await mkdir(path.dirname(dataDir), { recursive: true });
     await server.initialise();
   }
+  await stopOrphanedServer(dataDir, opts.notice ?? log);
   try {
     await server.start();
   } catch (err) {
@@ -114,6 +117,30 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     // The package's stop() waits for an exit that never comes when the server has already died.
     stop: () => (ended ? Promise.resolve() : server.stop()),
   };
+}
+
+/**
+ * A launcher killed outright (SIGKILL, a crash of the machine's session)
+ * cannot stop its PostgreSQL, which then keeps the folder and the port. When
+ * the server named in the folder's postmaster.pid is still running and has
+ * been orphaned (its parent is gone: it now belongs to init, pid 1), it is
+ * stopped (fast shutdown) before a new one starts. A server whose parent is
+ * alive belongs to a running portal and is left alone (the start then fails
+ * saying so).
+ */
+export async function stopOrphanedServer(dataDir: string, log: (message: string) => void): Promise<void> {
+  if (process.platform !== "linux") return; // reads /proc
+  const pidText = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => null);
+  const pid = Number(pidText?.split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  if (!stat || !cmdline.split("\0").includes(dataDir)) return; // gone, or not this folder's server
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  if (ppid !== 1) return;
+  log(`Stopping an embedded PostgreSQL (pid ${pid}) left running by a launcher that was killed…`);
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /**

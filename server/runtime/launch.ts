@@ -76,7 +76,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     if (!databaseUrl) {
       log(`Starting embedded PostgreSQL (data in ${path.join(dataDir, "pg")}, port ${config.embeddedPgPort})…`);
       const startPg = async (): Promise<Running & { pg: EmbeddedDatabase }> => {
-        const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: config.embeddedPgPort, password: secrets.embeddedPgPassword });
+        const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: config.embeddedPgPort, password: secrets.embeddedPgPassword, notice: log });
         return { pg, exited: pg.exited, stop: () => pg.stop() };
       };
       const pg = await startPg();

@@ -82,11 +82,11 @@ async function stopStrayPostgres(dataDir: string): Promise<void> {
   await until(async () => (alive(pid) ? undefined : true), "the stray PostgreSQL stopped", 30_000);
 }
 
-async function startLauncher(env: Record<string, string> = {}): Promise<Launcher> {
+async function startLauncher(env: Record<string, string> = {}, same?: Launcher): Promise<Launcher> {
   // As root the embedded PostgreSQL runs as `postgres`, which must be able to enter the data folder.
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "wan-launcher-"));
+  const dataDir = same?.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wan-launcher-")));
   await chmod(dataDir, 0o755);
-  const [port, pgPort, simPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, pgPort, simPort] = same ? [same.port, same.pgPort, same.simPort] : [await freePort(), await freePort(), await freePort()];
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
     cwd: ROOT,
@@ -130,7 +130,7 @@ function answering(l: Launcher): Promise<{ pid: number }> {
 }
 
 describe("npm start's supervision", () => {
-  it("restarts the web server killed with SIGKILL, says so, and the web server goes when the launcher is killed", async () => {
+  it("restarts the web server killed with SIGKILL, says so; when the launcher is killed its web server goes, and the next start takes over its database", async () => {
     const l = await startLauncher();
     const first = await answering(l);
     process.kill(first.pid, "SIGKILL");
@@ -148,6 +148,12 @@ describe("npm start's supervision", () => {
     l.child.kill("SIGKILL");
     await l.exit;
     await until(async () => (alive(second.pid) ? undefined : true), "the orphaned web server gone", 60_000);
+
+    // Its PostgreSQL could not be told; the next start on the same folder stops it and starts its own.
+    expect(await accepts(l.pgPort)).toBe(true);
+    const next = await startLauncher({}, l);
+    await answering(next);
+    expect(next.output()).toContain("left running by a launcher that was killed");
   }, 400_000);
 
   it("stops everything and exits non-zero when the web server cannot be started again", async () => {
