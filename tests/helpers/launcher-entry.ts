@@ -1,6 +1,8 @@
 // `npm start` (scripts/start.ts) for the launcher's tests: the same launch and
 // lifecycle, with the stand-in web process (tests/helpers/fake-web.ts) and short
-// restart waits, so no production build is needed.
+// restart waits, so no production build is needed. TEST_UNHANDLED_AFTER_START=1
+// makes a promise reject unhandled once it runs, as a bug in the in-process
+// worker or simulator would.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "../../server/runtime/launch.ts";
@@ -15,3 +17,6 @@ await runUntilSignal(
     }),
   () => console.log("\nStopping…"),
 );
+if (process.env.TEST_UNHANDLED_AFTER_START === "1") {
+  setTimeout(() => void Promise.reject(new Error("a bug in the worker (test)")), 100);
+}

@@ -195,6 +195,18 @@ describe("npm start's supervision", () => {
     expect(l.child.exitCode).toBeNull();
   }, 400_000);
 
+  it("stops everything and exits non-zero on an unhandled error in the launcher (the in-process worker or simulator)", async () => {
+    const l = await startLauncher({ TEST_UNHANDLED_AFTER_START: "1" });
+    const exit = await Promise.race([l.exit, new Promise<null>((r) => setTimeout(() => r(null), 180_000))]);
+    expect(exit, l.output()).not.toBeNull();
+    expect(exit!.code).toBe(1);
+    expect(l.output()).toContain("Unexpected error (unhandled rejection): Error: a bug in the worker (test)");
+    expect(l.output()).toContain("Stopping everything this process started.");
+    expect(await accepts(l.pgPort)).toBe(false);
+    expect(await accepts(l.simPort)).toBe(false);
+    expect(await accepts(l.port)).toBe(false);
+  }, 400_000);
+
   it("exits non-zero having stopped what it started when the web server's port is taken", async () => {
     const squatter = http.createServer((_req, res) => res.end("someone else"));
     const port = await freePort();
