@@ -107,6 +107,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
       });
       stops.push(() => sim.close());
       log(`Provider simulator on ${sim.url} (set EVOLINK_API_KEY to use the real provider).`);
+      if (sim.tasks.size > 0) log(`  It still knows its ${sim.tasks.size} task(s) from before (kept in ${path.join(dataDir, "simulator")}).`);
       providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: secrets.simulatorKey, EVOLINK_SIMULATOR: "1" };
     }
 
