@@ -9,7 +9,8 @@
  *   EVOLINK_API_KEY       the key clients must send; default the data folder's own
  *                         key, "simulatorKey" in <DATA_DIR>/local-secrets.json
  *                         (made on first use, as `npm start` does; never printed)
- *   DATA_DIR              the data folder, default .data
+ *   DATA_DIR              the data folder, default .data (tasks are kept in
+ *                         <DATA_DIR>/simulator across restarts, as the provider keeps them)
  *   SIMULATOR_CALLBACK_RETRY_DELAYS_MS  comma-separated waits before callback retries, default 1000,2000,4000
  *   SIMULATOR_CALLBACK_TIMEOUT_MS       time a callback receiver has to answer 2xx, default 10000
  *   SIMULATOR_PROGRESS_CALLBACKS        "1" to also call back at each progress step (the provider does not)
@@ -63,6 +64,7 @@ const sim = await startSimulator({
   callbackTimeoutMs: intFromEnv("SIMULATOR_CALLBACK_TIMEOUT_MS", 10_000),
   progressCallbacks: process.env.SIMULATOR_PROGRESS_CALLBACKS === "1",
   overlongText,
+  dataDir: path.join(dataDir, "simulator"),
   log: (msg) => console.log(`[simulator] ${msg}`),
 });
 

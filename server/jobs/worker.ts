@@ -40,6 +40,7 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
       pollMaxIntervalSeconds: config.worker.pollMaxIntervalSeconds,
       taskDeadlineMinutes: config.worker.taskDeadlineMinutes,
       submitUnknownGraceMinutes: config.worker.submitUnknownGraceMinutes,
+      unknownTaskConfirmations: config.worker.unknownTaskConfirmations,
     },
   };
   const archiveDeps = { db, storage, maxAttempts: config.worker.archiveMaxAttempts };

@@ -3,9 +3,13 @@
  * Resolves what is missing (embedded Postgres, the provider simulator, a local
  * auth secret), migrates the database, creates the bootstrap admin, builds the
  * Next.js app when no build exists, and runs it behind the portal's own web
- * server (scripts/web.ts).
+ * server (scripts/web.ts). It supervises what it starts (server/runtime/supervisor.ts):
+ * the web server and the embedded PostgreSQL are restarted with back-off
+ * when they die, and when they cannot be kept running everything is stopped
+ * and `ended` says why (scripts/start.ts then exits non-zero).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
 import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -19,36 +23,68 @@ import { applyMigrations } from "../db/migrate.ts";
 import { loadOrCreateLocalSecrets } from "../local-secrets.ts";
 import { startSimulator } from "../simulator/simulator.ts";
 import { ensureBootstrapAdmin } from "../users/users.ts";
+import { sleepUnlessAborted, supervise, type RestartPolicy, type Running, type Supervised } from "./supervisor.ts";
 
 export interface LaunchOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   log?: (line: string) => void;
+  /**
+   * The web process's script instead of scripts/web.ts (tests run a small
+   * stand-in); no production build is made for it.
+   */
+  webScript?: string;
+  /** The restart policy of the web server and the embedded PostgreSQL (tests use short waits). */
+  restartPolicy?: Partial<RestartPolicy>;
 }
 
-export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promise<void> }> {
+export interface Launched {
+  /** Stops everything it started (idempotent). */
+  stop(): Promise<void>;
+  /** Resolves with the reason once it gave up keeping the product running, after stopping everything. */
+  ended: Promise<string>;
+  /** Process ids of the children running now (for tests and diagnostics). */
+  pids(): { web?: number; postgres?: number };
+}
+
+export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
   const cwd = opts.cwd ?? process.cwd();
   const log = opts.log ?? ((l: string) => console.log(l));
   const config: Config = loadConfig(opts.env ?? process.env);
   const dataDir = path.resolve(cwd, config.dataDir);
   const secrets = await loadOrCreateLocalSecrets(dataDir);
   const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((e) => log(`shutdown: ${String(e)}`));
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      for (const s of stops.reverse()) await s().catch((e) => log(`shutdown: ${String(e)}`));
+    })());
+  let resolveEnded!: (reason: string) => void;
+  const ended = new Promise<string>((r) => (resolveEnded = r));
+  /** A supervisor gave up: stop everything, then say why. */
+  const giveUp = (reason: string) => {
+    log(`${reason} Stopping everything.`);
+    void stop().then(() => resolveEnded(reason));
   };
+  const superviseDeps = { log, now: () => Date.now(), sleep: sleepUnlessAborted, policy: opts.restartPolicy };
+  let pgSupervisor: Supervised | undefined;
+  let webSupervisor: Supervised | undefined;
 
   try {
     // 1. Database
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       log(`Starting embedded PostgreSQL (data in ${path.join(dataDir, "pg")}, port ${config.embeddedPgPort})…`);
-      const pg: EmbeddedDatabase = await startEmbeddedPostgres({
-        dataDir: path.join(dataDir, "pg"),
-        port: config.embeddedPgPort,
-        password: secrets.embeddedPgPassword,
-      });
-      stops.push(() => pg.stop());
-      databaseUrl = pg.url;
+      const startPg = async (): Promise<Running & { pg: EmbeddedDatabase }> => {
+        const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: config.embeddedPgPort, password: secrets.embeddedPgPassword, notice: log });
+        return { pg, exited: pg.exited, stop: () => pg.stop() };
+      };
+      const pg = await startPg();
+      pgSupervisor = supervise({ ...superviseDeps, name: "The embedded PostgreSQL", start: startPg }, pg);
+      void pgSupervisor.gaveUp.then(giveUp);
+      const supervisor = pgSupervisor;
+      stops.push(() => supervisor.stop());
+      databaseUrl = pg.pg.url;
     }
     const { applied } = await applyMigrations(databaseUrl, { log: (m) => log(`  ${m}`) });
     log(applied.length > 0 ? `Applied migrations: ${applied.join(", ")}` : "Database schema is up to date.");
@@ -62,9 +98,16 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
     if (config.provider.apiKey) {
       providerEnv = { EVOLINK_BASE_URL: config.provider.baseUrl, EVOLINK_API_KEY: config.provider.apiKey, EVOLINK_SIMULATOR: "0" };
     } else {
-      const sim = await startSimulator({ port: config.simulator.port, apiKey: secrets.simulatorKey, stepMs: config.simulator.stepMs });
+      const sim = await startSimulator({
+        port: config.simulator.port,
+        apiKey: secrets.simulatorKey,
+        stepMs: config.simulator.stepMs,
+        // Accepted tasks survive a restart, as at the provider (server/simulator/store.ts).
+        dataDir: path.join(dataDir, "simulator"),
+      });
       stops.push(() => sim.close());
       log(`Provider simulator on ${sim.url} (set EVOLINK_API_KEY to use the real provider).`);
+      if (sim.tasks.size > 0) log(`  It still knows its ${sim.tasks.size} task(s) from before (kept in ${path.join(dataDir, "simulator")}).`);
       providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: secrets.simulatorKey, EVOLINK_SIMULATOR: "1" };
     }
 
@@ -78,20 +121,31 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
       PUBLIC_BASE_URL: config.publicBaseUrl,
       ...providerEnv,
     } as NodeJS.ProcessEnv;
-    const nextBin = createRequire(path.join(cwd, "package.json")).resolve("next/dist/bin/next");
-    const stale = await buildIsStale(cwd);
-    if (stale) {
-      log(`${stale}: running \`next build\`…`);
-      await run(spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: "inherit" }));
+    if (!opts.webScript) {
+      const nextBin = createRequire(path.join(cwd, "package.json")).resolve("next/dist/bin/next");
+      const stale = await buildIsStale(cwd);
+      if (stale) {
+        log(`${stale}: running \`next build\`…`);
+        await run(spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: "inherit" }));
+      }
     }
     // The portal's own server in front of the build (server/http/web-server.ts), run through tsx as this launcher is.
-    const web = spawn(process.execPath, ["--import", "tsx", path.join(cwd, "scripts", "web.ts")], {
-      cwd,
-      env: childEnv,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    stops.push(() => terminate(web));
-    await waitForHttp(`http://127.0.0.1:${config.port}/api/health`, web);
+    const webScript = opts.webScript ?? path.join(cwd, "scripts", "web.ts");
+    const startWeb = () => startWebProcess({ cwd, env: childEnv, script: webScript, port: config.port });
+    const web = await startWeb();
+    webSupervisor = supervise(
+      {
+        ...superviseDeps,
+        name: "The web server",
+        start: startWeb,
+        // With the embedded database given up, a web server would only answer errors.
+        cannotRestart: async () => (pgSupervisor && !pgSupervisor.current() ? "the embedded PostgreSQL is not running." : null),
+      },
+      web,
+    );
+    void webSupervisor.gaveUp.then(giveUp);
+    const supervisedWeb = webSupervisor;
+    stops.push(() => supervisedWeb.stop());
 
     // 4. The background worker (reconciler, archiver), unless it runs apart (`npm run worker`).
     if (config.worker.runInStart) {
@@ -112,7 +166,11 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ stop(): Promis
       log(`  password: ${config.admin.password ? "(from ADMIN_PASSWORD)" : admin.password}`);
       log(`  (shown once; sign in and keep it somewhere safe)`);
     }
-    return { stop };
+    return {
+      stop,
+      ended,
+      pids: () => ({ web: (webSupervisor?.current() as WebProcess | undefined)?.pid, postgres: (pgSupervisor?.current() as { pg?: EmbeddedDatabase } | undefined)?.pg?.pid }),
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -148,7 +206,7 @@ function run(child: ChildProcess): Promise<void> {
 }
 
 function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     child.once("exit", () => {
@@ -159,10 +217,53 @@ function terminate(child: ChildProcess): Promise<void> {
   });
 }
 
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+interface WebProcess extends Running {
+  pid: number | undefined;
+}
+
+/** True when something accepts connections on 127.0.0.1:`port`. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Starts the web process and resolves once it answers /api/health; rejects
+ * (having stopped it) when it exits first or does not answer in time. The
+ * child gets an IPC channel, so it stops itself when this process disappears
+ * (scripts/lib/lifecycle.ts).
+ */
+async function startWebProcess(o: { cwd: string; env: NodeJS.ProcessEnv; script: string; port: number }): Promise<WebProcess> {
+  // Another server on the port would answer the health check in the child's place.
+  if (await portAnswers(o.port)) throw new Error(`Port ${o.port} is already in use by another program; stop it or set PORT.`);
+  const child = spawn(process.execPath, ["--import", "tsx", o.script], { cwd: o.cwd, env: o.env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", () => resolve({ code: null, signal: null })); // could not be spawned at all
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${o.port}/api/health`, child, exited);
+  } catch (err) {
+    await terminate(child);
+    throw err;
+  }
+  return { pid: child.pid, exited, stop: () => terminate(child) };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, exited: Promise<unknown>, timeoutMs = 120_000): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`The web server exited with code ${child.exitCode}`);
+    if (gone || child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`The web server exited before it answered (${child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`}).`);
+    }
     try {
       const res = await fetch(url);
       if (res.ok) return;

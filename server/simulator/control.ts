@@ -10,7 +10,7 @@ import type http from "node:http";
 import { isLoopbackAddress } from "../security/address.ts";
 import { describeIssues, faultsBodySchema } from "./faults.ts";
 import { hasBearerKey, readBody, sendError, sendJson, UNAUTHORIZED } from "./http.ts";
-import { resetState, type SimulatorState } from "./state.ts";
+import { forgetTask, resetState, type SimulatorState } from "./state.ts";
 
 export const CONTROL_PREFIX = "/__sim/";
 
@@ -42,6 +42,7 @@ export async function handleControl(state: SimulatorState, req: http.IncomingMes
     const parsed = faultsBodySchema.safeParse(json);
     if (!parsed.success) return sendError(res, { status: 400, code: "invalid_parameters", message: describeIssues(parsed.error) });
     faults.apply(parsed.data);
+    for (const r of parsed.data.forget ?? []) if (r.count === undefined) forgetTask(state, r.taskId);
     return sendJson(res, 200, faults.list());
   }
   if (route === "reset" && method === "POST") {

@@ -12,6 +12,10 @@
  * - Callback faults: drop, delay, duplicate, or reorder a task's callbacks.
  * - Pace: a task takes `stepMs` per step instead of the simulator's own pace
  *   (a slow task to watch while it runs).
+ * - Forget: the simulator loses a task it accepted (queries answer 404
+ *   `task_not_found`, its timeline and callbacks stop), or with `count`
+ *   answers 404 for the next `count` queries of it only (a provider briefly
+ *   inconsistent).
  *
  * Task rules are bound to a task when it is created: a rule set afterwards
  * does not change tasks already running.
@@ -127,6 +131,14 @@ export const paceRuleSchema = z.strictObject({
 });
 export type PaceRule = z.input<typeof paceRuleSchema>;
 
+export const forgetRuleSchema = z.strictObject({
+  /** The provider's id of the task. */
+  taskId: z.string().min(1),
+  /** Answer 404 for the next `count` queries of it only; without it, the task is forgotten for good. */
+  count: count.optional(),
+});
+export type ForgetRule = z.input<typeof forgetRuleSchema>;
+
 /** Body of `POST /__sim/faults`: any of the kinds, one rule or a list. */
 const oneOrMany = <T extends z.ZodType>(s: T) => z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(s));
 export const faultsBodySchema = z.strictObject({
@@ -134,6 +146,7 @@ export const faultsBodySchema = z.strictObject({
   failTask: oneOrMany(taskFailureRuleSchema).optional(),
   callbacks: oneOrMany(callbackFaultRuleSchema).optional(),
   pace: oneOrMany(paceRuleSchema).optional(),
+  forget: oneOrMany(forgetRuleSchema).optional(),
 });
 export type FaultsBody = z.input<typeof faultsBodySchema>;
 
@@ -154,6 +167,8 @@ export interface FaultsSnapshot {
   failTask: Array<{ marker?: string; remaining?: number } & TaskFailure>;
   callbacks: Array<{ marker?: string; remaining?: number } & CallbackFault>;
   pace: Array<{ marker?: string; remaining?: number; stepMs: number }>;
+  /** Tasks answered 404 for a few more queries (forgotten tasks are gone, not listed). */
+  forget: Array<{ taskId: string; remaining: number }>;
 }
 
 function messageFor(code: string): string {
@@ -187,6 +202,7 @@ export class FaultState {
   private failRules: Array<TaskRule<TaskFailure>> = [];
   private callbackRules: Array<TaskRule<CallbackFault>> = [];
   private paceRules: Array<TaskRule<number>> = [];
+  private hideRules: Array<{ taskId: string; remaining: number }> = [];
 
   /** The next `count` requests to `endpoint` answer `status` (or hang). */
   http(rule: HttpFaultRule): void {
@@ -218,6 +234,22 @@ export class FaultState {
     for (const r of body.failTask ?? []) this.failRules.push({ ...this.selection(r), value: { code: r.code, message: r.message ?? messageFor(r.code) } });
     for (const r of body.callbacks ?? []) this.callbackRules.push({ ...this.selection(r), value: r });
     for (const r of body.pace ?? []) this.paceRules.push({ ...this.selection(r), value: r.stepMs });
+    for (const r of body.forget ?? []) if (r.count !== undefined) this.hideRules.push({ taskId: r.taskId, remaining: r.count });
+  }
+
+  /** Queries of `taskId` answer 404 `count` more times. */
+  hide(taskId: string, count: number): void {
+    this.hideRules.push({ taskId, remaining: count });
+  }
+
+  /** Consumes one 404 owed to a query of `taskId`; true when this query must answer 404. */
+  takeHidden(taskId: string): boolean {
+    const i = this.hideRules.findIndex((r) => r.taskId === taskId);
+    if (i < 0) return false;
+    const rule = this.hideRules[i]!;
+    rule.remaining -= 1;
+    if (rule.remaining <= 0) this.hideRules.splice(i, 1);
+    return true;
   }
 
   clear(): void {
@@ -225,6 +257,7 @@ export class FaultState {
     this.failRules = [];
     this.callbackRules = [];
     this.paceRules = [];
+    this.hideRules = [];
   }
 
   list(): FaultsSnapshot {
@@ -234,6 +267,7 @@ export class FaultState {
       failTask: this.failRules.map(task),
       callbacks: this.callbackRules.map(task),
       pace: this.paceRules.map((r) => ({ stepMs: r.value, ...(r.marker !== undefined && { marker: r.marker }), ...(r.remaining !== undefined && { remaining: r.remaining }) })),
+      forget: this.hideRules.map((r) => ({ ...r })),
     };
   }
 

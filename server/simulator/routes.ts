@@ -127,7 +127,7 @@ export function handleQuery(state: SimulatorState, req: http.IncomingMessage, re
   if (!TASK_ID_PATTERN.test(id)) {
     return answerError(res, record, { status: 400, code: "invalid_task_id", message: `Invalid task id; task ids look like "${TASK_ID_PREFIX}<digits>-<letters>".`, param: "task_id" });
   }
-  const sim = state.tasks.get(id);
+  const sim = state.faults.takeHidden(id) ? undefined : state.tasks.get(id);
   if (!sim) return answerError(res, record, { status: 404, code: "task_not_found", type: "not_found_error", message: `Task ${id} was not found.` });
   return answer(res, record, 200, sim.task);
 }

@@ -14,14 +14,16 @@
  * - control.ts: the `/__sim/` control API below.
  * - contract.ts: the create request contract (modes, limits, fields).
  * - faults.ts: what a test can make it do wrong (HTTP faults, failed tasks,
- *   callback faults), from code (`sim.faults`) or over HTTP under `/__sim/`.
+ *   callback faults, forgotten tasks), from code (`sim.faults`) or over HTTP
+ *   under `/__sim/`.
+ * - store.ts: the tasks kept in a folder across restarts (option `dataDir`).
  * - http.ts: small HTTP helpers.
  *
  * Control API, for browser tests: same bearer key as the provider API, and
  * only from a loopback peer (127.0.0.0/8, ::1); any other peer gets 404, as if
  * these routes did not exist, even with the key. The provider API, the files
  * and the samples answer every peer.
- *   POST /__sim/faults     body {http?, failTask?, callbacks?, pace?}: one rule or a list each (see faults.ts)
+ *   POST /__sim/faults     body {http?, failTask?, callbacks?, pace?, forget?}: one rule or a list each (see faults.ts)
  *   GET  /__sim/faults     the active rules
  *   POST /__sim/reset      clears all rules and the request log (tasks keep running)
  *   GET  /__sim/tasks/{id} a task as the simulator sees it (request, mode, callback attempts)
@@ -29,10 +31,12 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FaultsSnapshot, HttpFaultRule, PaceRule, TaskFailureRule, CallbackFaultRule } from "./faults.ts";
+import { forgetRuleSchema, type FaultsSnapshot, type ForgetRule, type HttpFaultRule, type PaceRule, type TaskFailureRule, type CallbackFaultRule } from "./faults.ts";
 import { sendError } from "./http.ts";
 import { handle } from "./routes.ts";
-import { closeState, createState, resetState, type SimulatedTask, type SimulatorOptions, type SimulatorRefusal, type SimulatorRequestRecord, type SimulatorStats } from "./state.ts";
+import { openTaskStore } from "./store.ts";
+import { resumeTasks } from "./tasks.ts";
+import { closeState, createState, forgetTask, resetState, type SimulatedTask, type SimulatorOptions, type SimulatorRefusal, type SimulatorRequestRecord, type SimulatorStats } from "./state.ts";
 
 export { validateGenerationRequest, checkGenerationRequest, CONTRACT_LIMITS, MODE_RULES, SIM_MODEL_ID, type SimMode } from "./contract.ts";
 export { FAIL_MARKER, FAILED_TASK_CODES, FAILED_TASK_MESSAGES, type CallbackFaultRule, type HttpFaultRule, type TaskFailureRule } from "./faults.ts";
@@ -48,6 +52,8 @@ export interface SimulatorFaults {
   callbacks(rule: CallbackFaultRule): void;
   /** Tasks picked likewise take `stepMs` per step (a slow task to watch). */
   pace(rule: PaceRule): void;
+  /** Loses the task `taskId` (queries answer 404 from now on), or with `count` answers 404 for its next `count` queries only. */
+  forget(rule: ForgetRule): void;
   clear(): void;
   list(): FaultsSnapshot;
 }
@@ -78,6 +84,8 @@ function formatHost(host: string): string {
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const state = createState(opts);
   const { log } = state;
+  // Read before listening (a broken file fails the start, not a request); resumed once result links can be made.
+  if (opts.dataDir) state.store = openTaskStore(opts.dataDir);
   const { host } = state.options;
 
   const server = http.createServer((req, res) => {
@@ -101,6 +109,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const url = `http://${formatHost(host)}:${port}`;
   state.publicUrl = (opts.publicUrl ?? url).replace(/\/+$/, "");
   log(`listening on ${url}`);
+  if (state.store) {
+    resumeTasks(state, state.store.loaded);
+    if (state.store.loaded.length > 0) log(`${state.store.loaded.length} task(s) read back from ${state.store.file}`);
+  }
 
   const { faults, tasks } = state;
   return {
@@ -115,6 +127,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       failTask: (rule) => faults.failTask(rule),
       callbacks: (rule) => faults.callbacks(rule),
       pace: (rule) => faults.pace(rule),
+      forget: (rule) => {
+        const r = forgetRuleSchema.parse(rule);
+        if (r.count !== undefined) faults.hide(r.taskId, r.count);
+        else forgetTask(state, r.taskId);
+      },
       clear: () => faults.clear(),
       list: () => faults.list(),
     },

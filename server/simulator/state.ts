@@ -8,6 +8,7 @@
 import type http from "node:http";
 import type { SimMode } from "./contract.ts";
 import { FaultState, type CallbackFault, type TaskFailure } from "./faults.ts";
+import { needsCompaction, type TaskStore } from "./store.ts";
 
 export interface SimulatorOptions {
   /** 0 = any free port. Default 0. */
@@ -35,6 +36,12 @@ export interface SimulatorOptions {
   overlongText?: "refuse" | "truncate";
   /** Serve the `/__sim/` control API. Default true. */
   controlApi?: boolean;
+  /**
+   * Keep the tasks in this folder across restarts (as the provider would):
+   * running tasks continue, ended ones still answer, callbacks not yet
+   * delivered are sent. Default: in memory only.
+   */
+  dataDir?: string;
 }
 
 /** The options with their defaults applied (port, publicUrl and log are used once, at start). */
@@ -102,6 +109,8 @@ export interface SimulatedTask {
   callbackDropped: boolean;
   /** When the task reached completed / failed (ms since epoch). */
   endedAt?: number;
+  /** True once its end callbacks were delivered or given up (a restart sends the others again). */
+  callbacksDone?: boolean;
 }
 
 export interface SimulatorRequestRecord {
@@ -150,6 +159,8 @@ export interface SimulatorState {
   /** Base URL of result links; known once listening. */
   publicUrl: string;
   log: (msg: string) => void;
+  /** Where tasks are kept across restarts; absent = in memory only. */
+  store?: TaskStore;
 }
 
 /** The provider retries a failed callback 3 times, after 1, 2 and 4 seconds. */
@@ -184,6 +195,33 @@ export function createState(opts: SimulatorOptions): SimulatorState {
     publicUrl: "",
     log: opts.log ?? (() => {}),
   };
+}
+
+/** Writes a task's current record to the store (when there is one), compacting it now and then. */
+export function persist(state: SimulatorState, sim: SimulatedTask): void {
+  const { store } = state;
+  if (!store || state.closed || state.tasks.get(sim.task.id) !== sim) return;
+  try {
+    store.save(sim);
+    if (needsCompaction(store.lines(), state.tasks.size)) {
+      for (const id of store.compact(state.tasks.values())) state.tasks.delete(id);
+    }
+  } catch (err) {
+    // A full disk must not stop the simulator answering; the task stays in memory.
+    state.log(`could not write task ${sim.task.id} to ${store.file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Forgets a task, as a provider that lost it would: queries answer 404, its timeline and callbacks stop. */
+export function forgetTask(state: SimulatorState, id: string): boolean {
+  if (!state.tasks.delete(id)) return false;
+  try {
+    state.store?.forget(id);
+  } catch (err) {
+    state.log(`could not write to ${state.store?.file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  state.log(`task ${id} forgotten (fault)`);
+  return true;
 }
 
 /** setTimeout that close() can cancel. */

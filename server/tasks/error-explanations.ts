@@ -4,7 +4,7 @@
  * failed-task codes, the HTTP refusal codes of a create call, in both the
  * string and the older numeric form) and of the portal's own codes
  * (submission_unknown, deadline_exceeded, not_sent, cancelled,
- * provider_unreachable). Pure: no I/O, safe anywhere.
+ * provider_lost_task, provider_unreachable). Pure: no I/O, safe anywhere.
  */
 import { MEDIA_RULES, formatBytes } from "../media/rules.ts";
 
@@ -223,6 +223,13 @@ const PORTAL: Record<string, Entry> = {
     title: "Cancelled before it was sent",
     explanation: "You cancelled this task before the portal sent it to the video service. Nothing was sent or charged.",
     whatToDo: "Run it again whenever you want the video.",
+    worthRetrying: true,
+  },
+  provider_lost_task: {
+    title: "The video service no longer knows this task",
+    explanation:
+      "The service had accepted the task, then answered several checks in a row that it has no such task, so it will not finish it. The portal ended it instead of waiting for its time limit; nothing was charged.",
+    whatToDo: "Run it again. If this happens to many tasks at once, tell an admin: the service may have lost its work, or the portal may be using another account's key.",
     worthRetrying: true,
   },
   provider_unreachable: {

@@ -19,6 +19,7 @@ export const TASK_EVENT_KINDS = [
   "callback",
   "poll",
   "poll_failed",
+  "not_known",
   "completed",
   "failed",
   "cancelled",
@@ -109,6 +110,8 @@ export function describeTaskEvent(e: { kind: string; status: TaskStatus | null; 
       return { title: "Checked with the video service", detail: e.detail ?? (state ? `It says ${state}` : null) };
     case "poll_failed":
       return { title: "Could not check with the video service (will try again)", detail: e.detail };
+    case "not_known":
+      return { title: "The video service said it does not know this task (checked again before giving up)", detail: e.detail };
     case "completed":
       return { title: "Completed", detail: from };
     case "failed":

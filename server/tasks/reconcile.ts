@@ -18,6 +18,37 @@ export interface ReconcilePolicy {
   taskDeadlineMinutes: number;
   /** How long a submission with no answer may wait for a callback before it is given up. */
   submitUnknownGraceMinutes: number;
+  /**
+   * Checks in a row in which the provider says it does not know a task it
+   * accepted (404, or an `invalid_task_id` / `task_not_found` code) before the
+   * task is ended as `provider_lost_task`. Default 3; one such answer never
+   * ends a task (the provider may be briefly inconsistent).
+   */
+  unknownTaskConfirmations?: number;
+}
+
+export const DEFAULT_UNKNOWN_TASK_CONFIRMATIONS = 3;
+export const PROVIDER_LOST_TASK = "provider_lost_task";
+
+/** The provider's answer means "no such task" (rather than "cannot answer now"). */
+export function saysTaskUnknown(err: ProviderError): boolean {
+  return err.kind === "not_found" || err.details.code === "invalid_task_id" || err.details.code === "task_not_found";
+}
+
+/**
+ * How many of the latest checks in a row found the task unknown: counted on
+ * the task's timeline back to the last check the provider answered with the
+ * task (checks that could not reach it neither count nor break the run).
+ */
+export async function unknownChecksInARow(db: Db, taskId: string, limit: number): Promise<number> {
+  const latest = await db.taskEvent.findMany({
+    where: { taskId, kind: { in: ["poll", "not_known"] } },
+    orderBy: { id: "desc" },
+    take: limit,
+    select: { kind: true },
+  });
+  const firstKnown = latest.findIndex((e) => e.kind !== "not_known");
+  return firstKnown < 0 ? latest.length : firstKnown;
 }
 
 export interface ReconcileDeps {
@@ -126,7 +157,23 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     const failures = task.pollFailures + 1;
-    await recordTaskEvent(db, task.id, { kind: "poll_failed", source: "poll", detail: pollFailureDetail(err) });
+    if (saysTaskUnknown(err)) {
+      const needed = deps.policy.unknownTaskConfirmations ?? DEFAULT_UNKNOWN_TASK_CONFIRMATIONS;
+      await recordTaskEvent(db, task.id, { kind: "not_known", source: "poll", detail: pollFailureDetail(err) });
+      const inARow = await unknownChecksInARow(db, task.id, needed);
+      if (inARow >= needed) {
+        await failTask(
+          db,
+          task,
+          PROVIDER_LOST_TASK,
+          `The video service no longer knows this task: it answered ${inARow} checks in a row that it has no such task, ` +
+            "so it will not finish it. Nothing was charged; run it again if you still want the video.",
+        );
+        return "ended";
+      }
+    } else {
+      await recordTaskEvent(db, task.id, { kind: "poll_failed", source: "poll", detail: pollFailureDetail(err) });
+    }
     const delay =
       err.kind === "rate_limited"
         ? Math.max(err.details.retryAfterSeconds ?? 60, pollDelaySeconds(deps.policy, task, now))
@@ -140,6 +187,7 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
 function pollFailureDetail(err: ProviderError): string {
   if (err.kind === "rate_limited") return "The service asked the portal to slow down.";
   if (err.kind === "network") return "The service could not be reached.";
+  if (saysTaskUnknown(err)) return `The service answered that it has no such task (HTTP ${err.details.status ?? "?"}${err.details.code ? `, ${err.details.code}` : ""}).`;
   if (err.details.status) return `The service answered HTTP ${err.details.status}.`;
   return "The service's answer could not be read.";
 }

@@ -519,7 +519,7 @@ describe("control API over HTTP (for browser tests)", () => {
 
     sim.faults.http({ status: 500, count: 9 });
     expect((await control("reset", { method: "POST" })).status).toBe(200);
-    expect(sim.faults.list()).toEqual({ http: [], failTask: [], callbacks: [], pace: [] });
+    expect(sim.faults.list()).toEqual({ http: [], failTask: [], callbacks: [], pace: [], forget: [] });
     expect(sim.requests).toEqual([]);
   });
 

@@ -22,7 +22,7 @@ const INPUT_MUST_CHANGE = ["content_policy_violation", "invalid_parameters", "im
 const HTTP_CODES = ["invalid_task_id", "unauthorized", "quota_exceeded", "permission_denied", "task_not_found", "rate_limit_exceeded", "internal_error"];
 const HTTP_STATUSES = ["400", "401", "402", "403", "404", "413", "429", "500", "502", "503"];
 // The portal's own codes (server/tasks: reconcile.ts, tasks.ts).
-const PORTAL_CODES = ["submission_unknown", "deadline_exceeded", "not_sent", "cancelled", "provider_unreachable"];
+const PORTAL_CODES = ["submission_unknown", "deadline_exceeded", "not_sent", "cancelled", "provider_lost_task", "provider_unreachable"];
 
 const FALLBACK_TITLE = explainTaskError({ errorCode: "a_code_nobody_knows", accepted: true }).title;
 
