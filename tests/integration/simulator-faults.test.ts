@@ -403,7 +403,9 @@ describe("callbacks", () => {
     expect(attemptsAt).toHaveLength(1 + RETRY_DELAYS_MS.length);
     for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
       const gap = attemptsAt[i + 1]! - attemptsAt[i]!;
-      expect(gap).toBeGreaterThanOrEqual(delay + attemptCostMs - 5);
+      // Times are when the receiver saw each request: under load one request may reach it later
+      // than the next does after its own send, so allow a little of that delivery jitter.
+      expect(gap).toBeGreaterThanOrEqual(delay + attemptCostMs - 50);
       // Upper bound generous: on a loaded 2-core machine timers fire late, never early.
       expect(gap).toBeLessThan(delay + attemptCostMs + 1500);
     }
