@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@/server/config.ts";
+import { startWorker } from "@/server/jobs/worker.ts";
 import type { Db } from "@/server/db/client.ts";
 import { runRetention, type RetentionDeps, type RetentionPolicy } from "@/server/retention/retention.ts";
 import { createLocalStorage, type ObjectStorage } from "@/server/storage/storage.ts";
@@ -20,6 +21,7 @@ import { uploadToken } from "@/server/uploads/token.ts";
 import { openUpload, uploadDeletion } from "@/server/uploads/uploads.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startTestPortal } from "../helpers/services.ts";
 
 const SECRET = "retention-test-secret-0123456789abcdef";
 const DAY = 86_400_000;
@@ -279,5 +281,26 @@ describe("two runs at once", () => {
     expect(await db.signInEvent.count()).toBe(0);
     // And a third run finds nothing.
     expect(await runRetention(deps(at(41), policy))).toMatchObject({ uploadsDeleted: 0, resultsDeleted: 0, signInEventsDeleted: 0, rejectedCallbacksDeleted: 0 });
+  });
+});
+
+describe("the worker", () => {
+  it("schedules retention once for any number of workers, on a one-at-a-time queue, and logs what a run deleted", async () => {
+    const portal = await startTestPortal({ env: { RETENTION_SCHEDULE: "*/5 * * * *", SIGNIN_LOG_RETENTION_DAYS: "10" } });
+    const lines: string[] = [];
+    const workers = [await startWorker(portal.services, { log: (l) => lines.push(l) }), await startWorker(portal.services, { log: () => {} })];
+    try {
+      const pdb = portal.services.db;
+      expect(await pdb.$queryRaw`SELECT "name", "cron", "timezone" FROM pgboss.schedule`).toEqual([{ name: "retention", cron: "*/5 * * * *", timezone: "UTC" }]);
+      expect(await pdb.$queryRaw`SELECT "policy" FROM pgboss.queue WHERE "name" = 'retention'`).toEqual([{ policy: "singleton" }]);
+      await pdb.signInEvent.createMany({ data: [{ at: at(-11), email: "w@retention.test", outcome: "succeeded" }, { at: new Date(), email: "w@retention.test", outcome: "succeeded" }] });
+      const report = await workers[0]!.retention();
+      expect(report.signInEventsDeleted).toBe(1);
+      expect(await pdb.signInEvent.count()).toBe(1);
+      expect(lines.find((l) => l.startsWith("[worker] retention:"))).toMatch(/sign-in log 1 rows/);
+    } finally {
+      for (const w of workers) await w.stop();
+      await portal.close();
+    }
   });
 });
