@@ -14,10 +14,13 @@ import { DomainError } from "./errors.ts";
 import { parseTrustedProxies } from "./http/client-address.ts";
 import { isTimeZone } from "./usage/periods.ts";
 import { isLoopbackHostname } from "./security/address.ts";
+import type { RetentionPolicy } from "./retention/retention.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const port = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+/** Whole days, 0 (keep forever) to 100 years. */
+const retentionDays = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int("a whole number of days (0 keeps forever)").min(0, "0 (keep forever) or more days").max(36_500).default(fallback));
 const money = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().min(0).default(fallback));
 
 export const configSchema = z.object({
@@ -103,6 +106,20 @@ export const configSchema = z.object({
   /** Checks in a row in which the provider says it does not know an accepted task before the task is ended. */
   UNKNOWN_TASK_CONFIRMATIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(2).max(100).default(3)),
   ARCHIVE_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(8)),
+  /**
+   * Retention (server/retention/retention.ts), in days; 0 keeps forever. Uploads
+   * expire this long after their last use (upload, or the end of the last task
+   * that used them) once no running task uses them.
+   */
+  UPLOAD_RETENTION_DAYS: retentionDays(30),
+  /** Sign-in log rows (SignInEvent) and the hourly refusal counts. */
+  SIGNIN_LOG_RETENTION_DAYS: retentionDays(90),
+  /** Callbacks refused for a wrong token (CallbackEvent rows without a task) and their hourly counts. */
+  REJECTED_CALLBACK_RETENTION_DAYS: retentionDays(30),
+  /** Result videos (and the task's uploads) of tasks that ended this long ago; unset or 0 keeps them until their owner deletes them. */
+  RESULT_RETENTION_DAYS: retentionDays(0),
+  /** How often the worker runs the retention job, as a cron expression (UTC). */
+  RETENTION_SCHEDULE: z.preprocess(emptyAsUndefined, z.string().default("17 * * * *").refine((v) => /^\s*[0-9*,/-]+(\s+[0-9*,/-]+){4}\s*$/.test(v), "a cron expression of five fields, e.g. 17 * * * * (hourly)")),
   /** Local folder for archived results; default <DATA_DIR>/media. Ignored when S3_BUCKET is set. */
   STORAGE_DIR: optionalString,
   S3_BUCKET: optionalString,
@@ -173,6 +190,8 @@ export interface Config {
     unknownTaskConfirmations: number;
     archiveMaxAttempts: number;
   };
+  /** Days each kind of data is kept; 0 keeps it forever (server/retention/retention.ts). */
+  retention: RetentionPolicy & { schedule: string };
   storage:
     | { kind: "local"; dir: string }
     | { kind: "s3"; bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
@@ -243,6 +262,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       submitUnknownGraceMinutes: c.SUBMIT_UNKNOWN_GRACE_MINUTES,
       unknownTaskConfirmations: c.UNKNOWN_TASK_CONFIRMATIONS,
       archiveMaxAttempts: c.ARCHIVE_MAX_ATTEMPTS,
+    },
+    retention: {
+      uploadDays: c.UPLOAD_RETENTION_DAYS,
+      signInLogDays: c.SIGNIN_LOG_RETENTION_DAYS,
+      rejectedCallbackDays: c.REJECTED_CALLBACK_RETENTION_DAYS,
+      resultDays: c.RESULT_RETENTION_DAYS,
+      schedule: c.RETENTION_SCHEDULE.trim(),
     },
     storage: c.S3_BUCKET
       ? {

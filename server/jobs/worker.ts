@@ -2,18 +2,24 @@
  * The background worker, on pg-boss (a Postgres-backed job queue): a tick
  * finds tasks due for a poll and results due for archiving and enqueues one
  * job per task; `stately` queues keyed by task id keep several web instances
- * and workers from queueing or running the same job twice.
+ * and workers from queueing or running the same job twice. Retention
+ * (server/retention/retention.ts) is a pg-boss schedule (one job per cron
+ * slot whatever the number of workers) on a `singleton` queue (one run at a
+ * time).
  */
 import PgBoss from "pg-boss";
 import type { Services } from "../services.ts";
 import { archiveResult, findPendingArchives } from "../storage/archive.ts";
+import { describeRetention, runRetention, type RetentionReport } from "../retention/retention.ts";
 import { findDueTasks, reconcileTask, type ReconcileDeps } from "../tasks/reconcile.ts";
 
-export const QUEUES = { poll: "poll-task", archive: "archive-result" } as const;
+export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention" } as const;
 
 export interface Worker {
   /** Runs one tick now (tests and the first start use it). */
   tick(): Promise<{ polls: number; archives: number }>;
+  /** Runs the retention rules now, in this process (the schedule runs them through the queue). */
+  retention(): Promise<RetentionReport>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +51,19 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
   };
   const archiveDeps = { db, storage, maxAttempts: config.worker.archiveMaxAttempts };
 
+  const { schedule, ...retentionPolicy } = config.retention;
+  const retention = async () => {
+    const report = await runRetention({ db, storage, serverSecret: config.authSecret, now: new Date(), policy: retentionPolicy });
+    log(`[worker] retention: ${describeRetention(report)}`);
+    return report;
+  };
+  await boss.createQueue(QUEUES.retention, { name: QUEUES.retention, policy: "singleton", retryLimit: 0, expireInSeconds: 3600 });
+  await boss.work(QUEUES.retention, { batchSize: 1, pollingIntervalSeconds: 30 }, async () => {
+    await retention();
+  });
+  // Every worker sets the same schedule (the last one wins); pg-boss sends one job per slot.
+  await boss.schedule(QUEUES.retention, schedule, {}, { tz: "UTC" });
+
   await boss.work<{ taskId: string }>(QUEUES.poll, { batchSize: 4, pollingIntervalSeconds: 0.5 }, async (jobs) => {
     for (const job of jobs) await reconcileTask(reconcileDeps, job.data.taskId);
   });
@@ -72,6 +91,7 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
 
   return {
     tick,
+    retention,
     async stop() {
       clearInterval(timer);
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });

@@ -4,11 +4,11 @@
  * such as `results/<taskId>.mp4`.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
 import { DomainError } from "../errors.ts";
 
@@ -54,12 +54,30 @@ export interface ObjectStorage {
   size(key: string): Promise<number | null>;
   /** Removes the object; nothing happens when there is none (safe to repeat). */
   delete(key: string): Promise<void>;
+  /**
+   * The objects directly under a folder-like `prefix` (ending in "/"), page by
+   * page, in no particular order (retention walks `uploads/` with it).
+   */
+  list(prefix: string): AsyncIterable<ListedObject>;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When it was last written. */
+  modifiedAt: Date;
 }
 
 /** The inclusive bytes to read of a `size`-byte object (all of it without a range). */
 function bytesToRead(range: ByteRange | undefined, size: number): { start: number; end: number } {
   if (!isSatisfiable(range, size)) throw new RangeNotSatisfiableError(size);
   return { start: range?.start ?? 0, end: Math.min(range?.end ?? size - 1, size - 1) };
+}
+
+function folderPrefix(prefix: string): string {
+  if (!prefix.endsWith("/")) throw new Error(`Not a folder prefix: ${prefix}`);
+  safeKey(prefix.slice(0, -1));
+  return prefix;
 }
 
 function safeKey(key: string): string {
@@ -109,6 +127,21 @@ export function createLocalStorage(dir: string): ObjectStorage {
     async delete(key) {
       await rm(fileOf(key), { force: true });
     },
+    async *list(prefix) {
+      const dir = path.join(root, folderPrefix(prefix));
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        // Files being written (put's temporary names) are not objects yet.
+        if (name.endsWith(".part")) continue;
+        const info = await stat(path.join(dir, name)).catch(() => null);
+        if (info?.isFile()) yield { key: `${prefix}${name}`, size: info.size, modifiedAt: info.mtime };
+      }
+    },
   };
 }
 
@@ -153,6 +186,18 @@ export function createS3Storage(opts: Extract<Config["storage"], { kind: "s3" }>
     async delete(key) {
       // S3 answers a delete of a missing key with success.
       await client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: safeKey(key) }));
+    },
+    async *list(prefix) {
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: opts.bucket, Prefix: folderPrefix(prefix), Delimiter: "/", ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) {
+          if (o.Key && o.LastModified) yield { key: o.Key, size: o.Size ?? 0, modifiedAt: o.LastModified };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     },
   };
 }

@@ -133,8 +133,10 @@ export async function getTaskDetail(deps: DetailDeps, user: SessionUser, id: str
     taskInputs(task.request, deps.serverSecret).map(async (input): Promise<InputView> => {
       const kind = KIND_OF_FIELD[input.field];
       if (!input.upload) return { field: input.field, kind, url: input.url, previewUrl: null, uploaded: false, deletedAt: null };
-      // An upload may outlive its task's deletion when another task uses it too: ask storage, only for deleted tasks.
-      const deletedAt = task.filesDeletedAt && (await deps.storage.size(input.upload.key)) === null ? ((await uploadDeletedAt(deps.storage, input.upload.key)) ?? task.filesDeletedAt) : null;
+      // An upload may outlive its task's deletion when another task uses it too, and upload retention
+      // (server/retention/) deletes those of ended tasks: ask storage, only for ended tasks.
+      const missing = isTerminal(task.status) && (await deps.storage.size(input.upload.key)) === null;
+      const deletedAt = missing ? ((await uploadDeletedAt(deps.storage, input.upload.key)) ?? task.filesDeletedAt) : null;
       return { field: input.field, kind, url: input.url, previewUrl: deletedAt ? null : input.upload.localPath, uploaded: true, deletedAt };
     }),
   );

@@ -30,7 +30,7 @@ export const TASK_EVENT_KINDS = [
 export type TaskEventKind = (typeof TASK_EVENT_KINDS)[number];
 
 /** Where a state change came from. */
-export type TaskEventSource = "submit" | "callback" | "poll" | "portal" | "owner";
+export type TaskEventSource = "submit" | "callback" | "poll" | "portal" | "owner" | "retention";
 
 export interface TaskEventInput {
   kind: TaskEventKind;
@@ -82,6 +82,7 @@ const FROM: Record<TaskEventSource, string> = {
   poll: "found by the portal's check",
   portal: "by the portal",
   owner: "by its owner",
+  retention: "by the portal's retention setting",
 };
 
 /** The words of an event, for people; unknown kinds (from a later version) are shown as they are. */
@@ -123,7 +124,7 @@ export function describeTaskEvent(e: { kind: string; status: TaskStatus | null; 
     case "archive_failed":
       return { title: "Copying the video to the portal failed", detail: e.detail };
     case "files_deleted":
-      return { title: "Video and uploaded inputs deleted from the portal's storage", detail: from };
+      return { title: "Video and uploaded inputs deleted from the portal's storage", detail: [from, e.detail].filter(Boolean).join(" · ") || null };
     default:
       return { title: e.kind, detail: e.detail };
   }

@@ -10,7 +10,7 @@ import { AppError } from "../errors.ts";
 import { MATERIALS, type MaterialName } from "../generation/request-schema.ts";
 import { isTerminal, TERMINAL_STATUSES } from "../generation/status.ts";
 import type { ObjectStorage } from "../storage/storage.ts";
-import { deleteUpload, uploadLinkOf, type UploadLink } from "../uploads/uploads.ts";
+import { deleteUpload, uploadLinkOf, type UploadDeletionReason, type UploadLink } from "../uploads/uploads.ts";
 import type { SessionUser } from "../users/users.ts";
 import { continuationUpload } from "./continuation.ts";
 import { recordTaskEvent } from "./events.ts";
@@ -62,16 +62,53 @@ export interface DeletedFiles {
   uploadsKept: number;
 }
 
-/** Whether another task still needs an upload: one of the owner's whose files are kept, or any running one. */
+/**
+ * Whether another task still needs an upload: one of the owner's whose files
+ * are kept, or any running one. Upload retention (server/retention/) asks only
+ * the second question: `runningTasksUse`.
+ */
 async function uploadStillUsed(db: Db, task: Task, name: string): Promise<boolean> {
   const rows = await db.$queryRaw<Array<{ id: string }>>`
     SELECT "id" FROM "Task"
     WHERE "id" <> ${task.id} AND "userId" = ${task.userId} AND "filesDeletedAt" IS NULL AND strpos("request"::text, ${name}) > 0
-    UNION ALL
+    LIMIT 1`;
+  return rows.length > 0 || (await runningTasksUse(db, name, task.id));
+}
+
+/** Whether a task that has not ended (other than `exceptTaskId`) has the upload `name` in its request. */
+export async function runningTasksUse(db: Db, name: string, exceptTaskId = ""): Promise<boolean> {
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
     SELECT "id" FROM "Task"
-    WHERE "id" <> ${task.id} AND "status" IN ('submitting', 'pending', 'processing') AND strpos("request"::text, ${name}) > 0
+    WHERE "id" <> ${exceptTaskId} AND "status"::text <> ALL(${[...TERMINAL_STATUSES]}::text[]) AND strpos("request"::text, ${name}) > 0
     LIMIT 1`;
   return rows.length > 0;
+}
+
+/** Who deleted a task's files: its owner, or the result retention setting (server/retention/). */
+export type FilesDeletedBy = { by: "owner" } | { by: "retention"; days: number };
+
+/**
+ * Marks a task's files deleted: one conditional update (ended, not being
+ * copied, not marked yet) with its `files_deleted` event. True for the one
+ * call that marked it.
+ */
+async function markFilesDeleted(db: Db, taskId: string, at: Date, who: FilesDeletedBy): Promise<boolean> {
+  return transaction(db, async (tx) => {
+    const { count } = await tx.task.updateMany({
+      where: { id: taskId, filesDeletedAt: null, status: { in: [...TERMINAL_STATUSES] }, archiveStatus: { not: "pending" } },
+      data: { filesDeletedAt: at },
+    });
+    if (count === 1) {
+      await recordTaskEvent(
+        tx,
+        taskId,
+        who.by === "owner"
+          ? { kind: "files_deleted", source: "owner" }
+          : { kind: "files_deleted", source: "retention", detail: `Results are kept ${who.days} days after their task ends` },
+      );
+    }
+    return count === 1;
+  });
 }
 
 /**
@@ -91,19 +128,34 @@ export async function deleteTaskFiles(deps: FilesDeps, user: SessionUser, taskId
   let deletedAt = task.filesDeletedAt;
   if (!deletedAt) {
     const at = new Date();
-    const marked = await transaction(db, async (tx) => {
-      const { count } = await tx.task.updateMany({
-        where: { id: task.id, filesDeletedAt: null, status: { in: [...TERMINAL_STATUSES] }, archiveStatus: { not: "pending" } },
-        data: { filesDeletedAt: at },
-      });
-      if (count === 1) await recordTaskEvent(tx, task.id, { kind: "files_deleted", source: "owner" });
-      return count === 1;
-    });
+    const marked = await markFilesDeleted(db, task.id, at, { by: "owner" });
     const now = await db.task.findUniqueOrThrow({ where: { id: task.id } });
     if (!marked && !now.filesDeletedAt) throw new AppError("CONFLICT", "The task changed meanwhile; reload the page and try again.");
     deletedAt = now.filesDeletedAt ?? at;
   }
+  return { deletedAt, ...(await removeTaskFiles(deps, task, deletedAt, "owner")) };
+}
 
+/**
+ * Result retention: deletes the files of a task that ended before `endedBefore`, as its owner's
+ * "Delete files" does, with a `files_deleted` event whose source is "retention". Null when this call
+ * did not mark it (already deleted, running, being copied, or another worker's run marked it first):
+ * the one run that marks a task removes its files.
+ */
+export async function expireTaskFiles(
+  deps: FilesDeps,
+  taskId: string,
+  at: Date,
+  days: number,
+): Promise<Omit<DeletedFiles, "deletedAt"> | null> {
+  if (!(await markFilesDeleted(deps.db, taskId, at, { by: "retention", days }))) return null;
+  const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId } });
+  return removeTaskFiles(deps, task, at, "retention");
+}
+
+/** The storage removals of a task marked deleted (idempotent: a repeat finishes what a failed one left). */
+async function removeTaskFiles(deps: FilesDeps, task: Task, deletedAt: Date, reason: UploadDeletionReason): Promise<Omit<DeletedFiles, "deletedAt">> {
+  const { db } = deps;
   let video = false;
   if (task.archiveKey) {
     video = (await deps.storage.size(task.archiveKey)) !== null;
@@ -119,7 +171,7 @@ export async function deleteTaskFiles(deps: FilesDeps, user: SessionUser, taskId
       uploadsKept += 1;
       continue;
     }
-    await deleteUpload(deps.storage, input.upload.key, deletedAt);
+    await deleteUpload(deps.storage, input.upload.key, deletedAt, reason);
     uploadsDeleted += 1;
   }
   // The copy made when someone opened "Continue this video" (server/tasks/continuation.ts): a continuation
@@ -129,9 +181,9 @@ export async function deleteTaskFiles(deps: FilesDeps, user: SessionUser, taskId
     if (await uploadStillUsed(db, task, copy.name)) {
       uploadsKept += 1;
     } else {
-      await deleteUpload(deps.storage, copy.key, deletedAt);
+      await deleteUpload(deps.storage, copy.key, deletedAt, reason);
       uploadsDeleted += 1;
     }
   }
-  return { deletedAt, video, uploadsDeleted, uploadsKept };
+  return { video, uploadsDeleted, uploadsKept };
 }

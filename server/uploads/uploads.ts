@@ -143,8 +143,16 @@ export async function openUpload(
   if (!match || !isValidUploadToken(deps.serverSecret, key, token)) throw new AppError("NOT_FOUND", "No such file");
   const object = await deps.storage.get(key, range);
   if (!object) {
-    const deletedAt = await uploadDeletedAt(deps.storage, key);
-    if (deletedAt) throw new AppError("GONE", `This file was deleted from the portal's storage on ${deletedAt.toISOString().slice(0, 10)} by the person who uploaded it.`);
+    const deleted = await uploadDeletion(deps.storage, key);
+    if (deleted) {
+      const day = deleted.at.toISOString().slice(0, 10);
+      throw new AppError(
+        "GONE",
+        deleted.reason === "retention"
+          ? `This file was deleted from the portal's storage on ${day}, after the number of days the portal keeps files.`
+          : `This file was deleted from the portal's storage on ${day} by the person who uploaded it.`,
+      );
+    }
     throw new AppError("NOT_FOUND", "No such file");
   }
   // Local storage knows no types; the extension was chosen from the detected type.
@@ -185,23 +193,41 @@ export function uploadLinkOf(serverSecret: string, url: string): UploadLink | nu
 /** Where the note that an upload was deleted is kept: beside the uploads, in the same storage (no table, as decision 6). */
 const tombstoneKey = (key: string) => `deleted/${key}.json`;
 
-/** Deletes an upload, leaving a note of when, so its link can say the file was deleted rather than never existed. */
-export async function deleteUpload(storage: ObjectStorage, key: string, at: Date): Promise<void> {
-  await storage.put(tombstoneKey(key), new TextEncoder().encode(JSON.stringify({ deletedAt: at.toISOString() })), "application/json");
+/** Why an upload was deleted: with its task's files by their owner (or by result retention), or by upload retention. */
+export type UploadDeletionReason = "owner" | "retention";
+
+/**
+ * Deletes an upload, leaving a note of when and why, so its link can say the
+ * file was deleted rather than never existed.
+ */
+export async function deleteUpload(storage: ObjectStorage, key: string, at: Date, reason: UploadDeletionReason = "owner"): Promise<void> {
+  await storage.put(tombstoneKey(key), new TextEncoder().encode(JSON.stringify({ deletedAt: at.toISOString(), reason })), "application/json");
   await storage.delete(key);
+}
+
+/** When and why an upload was deleted, or null when it was not (or the note cannot be read). */
+export async function uploadDeletion(storage: ObjectStorage, key: string): Promise<{ at: Date; reason: UploadDeletionReason } | null> {
+  const note = await storage.get(tombstoneKey(key)).catch(() => null);
+  if (!note) return null;
+  try {
+    const { deletedAt, reason } = JSON.parse(await new Response(note.body).text()) as { deletedAt?: unknown; reason?: unknown };
+    const at = typeof deletedAt === "string" ? new Date(deletedAt) : null;
+    if (!at || Number.isNaN(at.getTime())) return null;
+    return { at, reason: reason === "retention" ? "retention" : "owner" };
+  } catch {
+    return null;
+  }
 }
 
 /** When an upload was deleted, or null when it was not (or the note cannot be read). */
 export async function uploadDeletedAt(storage: ObjectStorage, key: string): Promise<Date | null> {
-  const note = await storage.get(tombstoneKey(key)).catch(() => null);
-  if (!note) return null;
-  try {
-    const { deletedAt } = JSON.parse(await new Response(note.body).text()) as { deletedAt?: unknown };
-    const at = typeof deletedAt === "string" ? new Date(deletedAt) : null;
-    return at && !Number.isNaN(at.getTime()) ? at : null;
-  } catch {
-    return null;
-  }
+  return (await uploadDeletion(storage, key))?.at ?? null;
+}
+
+/** The upload behind a storage key `uploads/<uuid>.<ext>`, or null for any other key. */
+export function uploadOfKey(key: string): { key: string; name: string } | null {
+  const name = key.startsWith("uploads/") ? key.slice("uploads/".length) : "";
+  return UPLOAD_NAME.test(name) ? { key, name } : null;
 }
 
 /** The POST /api/uploads form (`field`, `file`) as saveUpload's input. */

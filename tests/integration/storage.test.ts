@@ -67,6 +67,23 @@ describe.each(["local", "s3"])("%s storage", (name) => {
     await expect(storage.delete("../escape.png")).rejects.toThrow(/Invalid storage key/);
   });
 
+  it("lists the objects directly under a folder, with size and time written", async () => {
+    const storage = backends[name]!();
+    const before = Date.now() - 5_000;
+    await storage.put("listed/one.png", bytes, "image/png");
+    await storage.put("listed/two.png", bytes.slice(0, 10), "image/png");
+    await storage.put("listed/deeper/three.png", bytes, "image/png");
+    await storage.put("listedness/other.png", bytes, "image/png");
+    const seen = [];
+    for await (const o of storage.list("listed/")) seen.push(o);
+    expect(seen.map((o) => [o.key, o.size]).sort()).toEqual([["listed/one.png", 1000], ["listed/two.png", 10]]);
+    for (const o of seen) expect(o.modifiedAt.getTime()).toBeGreaterThan(before);
+    const none = [];
+    for await (const o of storage.list("nothing-here/")) none.push(o);
+    expect(none).toEqual([]);
+    await expect(storage.list("listed")[Symbol.asyncIterator]().next()).rejects.toThrow(/Not a folder prefix/);
+  });
+
   it("refuses keys that could escape the store", async () => {
     const storage = backends[name]!();
     await expect(storage.put("../escape.mp4", bytes, "video/mp4")).rejects.toThrow(/Invalid storage key/);

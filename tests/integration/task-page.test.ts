@@ -271,6 +271,7 @@ describe("delete a finished task's files", () => {
       get: (key, range) => storage.get(key, range),
       size: (key) => storage.size(key),
       delete: (key) => storage.delete(key),
+      list: (prefix) => storage.list(prefix),
       async put(key, body, contentType) {
         if (key.startsWith("uploads/")) await deleteTaskFiles({ db: db(), storage, serverSecret: TEST_SECRET }, alice, id);
         return storage.put(key, body, contentType);
