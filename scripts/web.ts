@@ -3,10 +3,16 @@
 // you; deployments run it with DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET set.
 import { loadRuntimeConfig } from "../server/config.ts";
 import { startWebServer } from "../server/http/web-server.ts";
+import { createDb } from "../server/db/client.ts";
+import { databaseGauges } from "../server/metrics/gauges.ts";
+import { setGaugeSource } from "../server/metrics/metrics.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
 
 await runUntilSignal(async () => {
   const config = loadRuntimeConfig();
+  // The gauges of shared state (tasks by status, queue depth) come from the database at scrape time.
+  const metricsDb = config.metrics.token ? createDb(config.databaseUrl) : null;
+  if (metricsDb) setGaugeSource(databaseGauges((sql) => metricsDb.$queryRawUnsafe(sql)));
   const server = await startWebServer({
     dir: process.cwd(),
     host: config.host,
@@ -16,7 +22,13 @@ await runUntilSignal(async () => {
     // Pages play the simulator's sample results straight from it until they are archived.
     mediaOrigins: config.provider.simulator ? [new URL(config.provider.baseUrl).origin] : [],
     formOrigins: config.sso ? [new URL(config.sso.issuer).origin] : [],
+    metricsToken: config.metrics.token,
   });
   console.log(`Web server listening on ${server.url}`);
-  return { stop: () => server.close() };
+  return {
+    async stop() {
+      await server.close();
+      await metricsDb?.$disconnect();
+    },
+  };
 });

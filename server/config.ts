@@ -98,6 +98,10 @@ export const configSchema = z.object({
   PRICE_CURRENCY: z.preprocess(emptyAsUndefined, z.string().length(3).default("USD")),
   /** Run the background worker (reconciler, archiver) inside `npm start`. */
   RUN_WORKER: z.preprocess(emptyAsUndefined, z.enum(["0", "1"]).default("1")),
+  /** Bearer token for GET /metrics (Prometheus); unset: the endpoint is off. */
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "use at least 16 characters").optional()),
+  /** `npm run worker` serves its own /metrics on this port when set (with METRICS_TOKEN). */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
   RECONCILE_TICK_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(600_000).default(5000)),
   POLL_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(15)),
   POLL_MAX_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(120)),
@@ -150,6 +154,8 @@ export interface Config {
   port: number;
   /** Raw TRUSTED_PROXIES (see server/http/client-address.ts). */
   trustedProxies: string;
+  /** Prometheus scraping: the token, and the worker's own port (`npm run worker`). */
+  metrics: { token?: string; workerPort?: number };
   signInThrottle: ThrottlePolicy;
   /** How many files the form may have checked per person (media.check), per window. */
   mediaCheckLimit: RateLimitPolicy;
@@ -221,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: c.HOST,
     port: c.PORT,
     trustedProxies: c.TRUSTED_PROXIES,
+    metrics: { token: c.METRICS_TOKEN, workerPort: c.METRICS_PORT },
     signInThrottle: {
       account: { freeFailures: c.SIGNIN_ACCOUNT_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },
       accountWide: { freeFailures: c.SIGNIN_ACCOUNT_WIDE_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },

@@ -20,6 +20,7 @@ import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { monthBounds, monthOf } from "../usage/periods.ts";
 import { overBudgetMessage } from "./messages.ts";
+import { metrics } from "../metrics/metrics.ts";
 
 export const TEAM_KEY = "team";
 export const DEFAULT_KEY = "default";
@@ -92,6 +93,7 @@ function overBudget(scope: "personal" | "team", key: string, limit: number, used
  */
 export async function noteRefusal(db: Db, err: OverBudgetError, userId: string, now: Date): Promise<BudgetAlert[]> {
   const { scope, key, month, limit, used } = err.budget;
+  metrics().budgetRefusals.inc({ scope });
   if (used < 0.8 * limit) return [];
   const { count } = await db.budgetLedger.updateMany({ where: { key, month, alerted100At: null }, data: { alerted100At: now } });
   return count === 1 ? [{ scope, userId: scope === "personal" ? userId : null, month, threshold: 1, limit, used, refusedEstimate: err.budget.estimate }] : [];

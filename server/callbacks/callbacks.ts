@@ -18,6 +18,7 @@ import { recordTaskEvent } from "../tasks/events.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
+import { metrics } from "../metrics/metrics.ts";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
 /** The provider waits 10 s for our answer; the confirmation must fit well inside. */
@@ -48,7 +49,11 @@ export function callbackRoute(deps: () => CallbackDeps): (req: Request, taskId: 
   return routeHandler("provider callback", async (req: Request, taskId: string) => {
     const rawBody = await readTextWithin(req, MAX_CALLBACK_BYTES);
     const token = new URL(req.url).searchParams.get("token");
-    const result = await handleProviderCallback(deps(), { taskId, token, rawBody });
+    const result = await handleProviderCallback(deps(), { taskId, token, rawBody }).catch((err: unknown) => {
+      metrics().callbacks.inc({ outcome: err instanceof AppError && err.code === "NOT_FOUND" ? "rejected" : "error" });
+      throw err;
+    });
+    metrics().callbacks.inc({ outcome: result.outcome });
     return Response.json({ ok: true, outcome: result.outcome }, { status: result.outcome === "deferred" ? 202 : 200 });
   });
 }

@@ -19,6 +19,7 @@ import next from "next";
 import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
+import { isMetricsRequest, serveMetrics } from "../metrics/http.ts";
 
 export interface WebServerOptions {
   /** The project folder (where .next is). */
@@ -34,6 +35,8 @@ export interface WebServerOptions {
   mediaOrigins: string[];
   /** Origins a sign-in form may lead to (the single sign-on provider's). */
   formOrigins?: string[];
+  /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off. */
+  metricsToken?: string;
   dev?: boolean;
   log?: (line: string) => void;
 }
@@ -75,6 +78,13 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
 
     const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, formOrigins: o.formOrigins, dev: o.dev });
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (isMetricsRequest(req)) {
+      serveMetrics(req, res, o.metricsToken).catch((err: unknown) => {
+        log(`[web] metrics failed: ${(err as Error)?.message ?? String(err)}`);
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
+      });
+      return;
+    }
     if (isCrossSiteWrite(req, publicOrigin)) {
       res.writeHead(403, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(CROSS_SITE));
       return;

@@ -12,6 +12,8 @@ import type { Services } from "../services.ts";
 import { archiveResult, findPendingArchives } from "../storage/archive.ts";
 import { describeRetention, runRetention, type RetentionReport } from "../retention/retention.ts";
 import { findDueTasks, reconcileTask, type ReconcileDeps } from "../tasks/reconcile.ts";
+import { databaseGauges } from "../metrics/gauges.ts";
+import { metrics, setGaugeSource } from "../metrics/metrics.ts";
 
 export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention" } as const;
 
@@ -29,6 +31,8 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
   const boss = new PgBoss({ connectionString: config.databaseUrl, schema: "pgboss", max: 4 });
   boss.on("error", (err) => log(`[worker] ${err instanceof Error ? err.message : String(err)}`));
   await boss.start();
+  // This process's /metrics reads the shared gauges (tasks by status, queue depth) from the database.
+  setGaugeSource(databaseGauges((sql) => db.$queryRawUnsafe(sql)));
   await boss.createQueue(QUEUES.poll, { name: QUEUES.poll, policy: "stately", retryLimit: 0, expireInSeconds: 120 });
   await boss.createQueue(QUEUES.archive, {
     name: QUEUES.archive,
@@ -58,18 +62,30 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
     return report;
   };
   await boss.createQueue(QUEUES.retention, { name: QUEUES.retention, policy: "singleton", retryLimit: 0, expireInSeconds: 3600 });
-  await boss.work(QUEUES.retention, { batchSize: 1, pollingIntervalSeconds: 30 }, async () => {
-    await retention();
-  });
+  await boss.work(
+    QUEUES.retention,
+    { batchSize: 1, pollingIntervalSeconds: 30 },
+    counted(QUEUES.retention, async () => {
+      await retention();
+    }),
+  );
   // Every worker sets the same schedule (the last one wins); pg-boss sends one job per slot.
   await boss.schedule(QUEUES.retention, schedule, {}, { tz: "UTC" });
 
-  await boss.work<{ taskId: string }>(QUEUES.poll, { batchSize: 4, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-    for (const job of jobs) await reconcileTask(reconcileDeps, job.data.taskId);
-  });
-  await boss.work<{ taskId: string }>(QUEUES.archive, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-    if (job) await archiveResult(archiveDeps, job.data.taskId);
-  });
+  await boss.work<{ taskId: string }>(
+    QUEUES.poll,
+    { batchSize: 4, pollingIntervalSeconds: 0.5 },
+    counted(QUEUES.poll, async (jobs) => {
+      for (const job of jobs) await reconcileTask(reconcileDeps, job.data.taskId);
+    }),
+  );
+  await boss.work<{ taskId: string }>(
+    QUEUES.archive,
+    { batchSize: 1, pollingIntervalSeconds: 0.5 },
+    counted(QUEUES.archive, async ([job]) => {
+      if (job) await archiveResult(archiveDeps, job.data.taskId);
+    }),
+  );
 
   const tick = async () => {
     const due = await findDueTasks(db, new Date());
@@ -96,5 +112,23 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
       clearInterval(timer);
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });
     },
+  };
+}
+
+/** A job handler counted and timed in the metrics (portal_jobs_total, portal_job_duration_seconds). */
+function counted<A extends unknown[], R>(queue: string, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const m = metrics();
+    const end = m.jobDuration.startTimer({ queue });
+    try {
+      const result = await handler(...args);
+      m.jobs.inc({ queue, outcome: "ok" });
+      return result;
+    } catch (err) {
+      m.jobs.inc({ queue, outcome: "failed" });
+      throw err;
+    } finally {
+      end();
+    }
   };
 }

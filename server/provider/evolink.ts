@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { withRetry, type RetryPolicy } from "./retry.ts";
+import { metrics } from "../metrics/metrics.ts";
 import {
   ProviderError,
   providerTaskSchema,
@@ -207,7 +208,28 @@ export function createEvolinkProvider(opts: EvolinkProviderOptions): VideoProvid
    * One HTTP exchange. `paid` marks the create call: failures after the
    * request may have reached the provider are flagged `outcomeUnknown`.
    */
+  /** One HTTP exchange, counted and timed in the metrics (operation: create or query; outcome: ok or the error kind). */
   async function request(
+    operation: string,
+    path: string,
+    init: { method: "GET" | "POST"; body?: unknown; headers?: Record<string, string>; paid?: boolean; attemptTimeoutMs: number },
+  ): Promise<ProviderTask> {
+    const kind = init.paid === true ? "create" : "query";
+    const started = performance.now();
+    let outcome = "ok";
+    try {
+      return await exchange(operation, path, init);
+    } catch (err) {
+      outcome = err instanceof ProviderError ? err.kind : "error";
+      throw err;
+    } finally {
+      const m = metrics();
+      m.providerRequests.inc({ operation: kind, outcome });
+      m.providerDuration.observe({ operation: kind }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async function exchange(
     operation: string,
     path: string,
     init: { method: "GET" | "POST"; body?: unknown; headers?: Record<string, string>; paid?: boolean; attemptTimeoutMs: number },

@@ -11,6 +11,7 @@ import { videoFileName } from "../tasks/files.ts";
 import { claimArchiveAttempt, recordArchived, recordArchiveFailure } from "../tasks/updates.ts";
 import type { SessionUser } from "../users/users.ts";
 import type { ByteRange, ObjectStorage, StoredObject } from "./storage.ts";
+import { metrics } from "../metrics/metrics.ts";
 
 export interface ArchiveDeps {
   db: Db;
@@ -47,7 +48,9 @@ export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<
     return "archived";
   } catch (err) {
     const message = `Copying the result failed (attempt ${task.archiveAttempts} of ${deps.maxAttempts}): ${(err as Error).message}`;
-    await recordArchiveFailure(deps.db, task.id, message, task.archiveAttempts >= deps.maxAttempts);
+    const final = task.archiveAttempts >= deps.maxAttempts;
+    metrics().archiveFailures.inc({ final: String(final) });
+    await recordArchiveFailure(deps.db, task.id, message, final);
     throw new Error(message, { cause: err });
   }
 }

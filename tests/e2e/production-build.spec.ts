@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { expect, signIn, test } from "./fixtures.ts";
 import { fixture, simulatorFaults, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
-import { UNREACHABLE } from "./instances.ts";
+import { METRICS_TOKEN, UNREACHABLE } from "./instances.ts";
 
 test.describe.configure({ mode: "serial" });
 
@@ -79,6 +79,16 @@ test("the simulator portal: a refused create fails at once, ranges past the end 
     expect(res.status(), await res.text()).toBe(400);
     expect(await res.text()).not.toMatch(leaks);
   }
+
+  // 6. Metrics counted inside the route bundles reach the web server's one registry; its gauges come from the database.
+  expect((await api.get("/metrics")).status()).toBe(401);
+  const scraped = await api.get("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  expect(scraped.status()).toBe(200);
+  const text = await scraped.text();
+  expect(text).toMatch(/^portal_provider_requests_total\{operation="create",outcome="bad_request"\} 1$/m);
+  expect(text).toMatch(/^portal_provider_requests_total\{operation="create",outcome="ok"\} [1-9]\d*$/m);
+  expect(text).toMatch(/^portal_tasks\{status="completed"\} [1-9]\d*$/m);
+  expect(text).toMatch(/^portal_tasks\{status="failed"\} [1-9]\d*$/m);
 });
 
 test("the unreachable provider: the submit fails at once with a plain reason, unbilled", async ({ browser }) => {
