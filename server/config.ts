@@ -101,6 +101,8 @@ export const configSchema = z.object({
   TASK_DEADLINE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.01).max(7 * 24 * 60).default(120)),
   SUBMIT_UNKNOWN_GRACE_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(24 * 60).default(10)),
   ARCHIVE_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(8)),
+  /** The longest one copy of a result may take; a copy whose worker died is started again after this (plus 30 s). */
+  ARCHIVE_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(3600).default(300)),
   /** Local folder for archived results; default <DATA_DIR>/media. Ignored when S3_BUCKET is set. */
   STORAGE_DIR: optionalString,
   S3_BUCKET: optionalString,
@@ -169,6 +171,7 @@ export interface Config {
     taskDeadlineMinutes: number;
     submitUnknownGraceMinutes: number;
     archiveMaxAttempts: number;
+    archiveTimeoutSeconds: number;
   };
   storage:
     | { kind: "local"; dir: string }
@@ -239,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskDeadlineMinutes: c.TASK_DEADLINE_MINUTES,
       submitUnknownGraceMinutes: c.SUBMIT_UNKNOWN_GRACE_MINUTES,
       archiveMaxAttempts: c.ARCHIVE_MAX_ATTEMPTS,
+      archiveTimeoutSeconds: c.ARCHIVE_TIMEOUT_SECONDS,
     },
     storage: c.S3_BUCKET
       ? {
