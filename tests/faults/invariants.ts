@@ -173,6 +173,10 @@ export async function checkBooks(world: World, account: Account, submissions: Su
     const portalId = decodeURIComponent(/\/api\/callbacks\/evolink\/([^/?]+)/.exec(sim.callbackUrl ?? "")?.[1] ?? "");
     if (mine.has(portalId)) created.push({ simId, portalId, status: sim.task.status });
   }
+  const createdIds = new Set(created.map((c) => c.simId));
+  for (const t of rows) {
+    if (t.providerTaskId) expect(createdIds.has(t.providerTaskId), `task ${t.id}'s provider task ${t.providerTaskId} is in the simulator's log of created tasks ("[simulator] task <id> created")`).toBe(true);
+  }
   const perPortalTask = count(created, (c) => c.portalId);
   for (const [portalId, n] of Object.entries(perPortalTask)) expect(n, `portal task ${portalId} was created at the provider ${n} times`).toBe(1);
   const providerOnly: string[] = [];
