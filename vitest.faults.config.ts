@@ -14,7 +14,7 @@ export default defineConfig({
   test: {
     include: ["tests/faults/**/*.test.ts"],
     globalSetup: ["tests/faults/global-setup.ts"],
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 300_000,
     pool: "forks",
     fileParallelism: false,

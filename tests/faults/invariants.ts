@@ -71,7 +71,7 @@ async function tasksOf(world: World, userId: string): Promise<TaskRow[]> {
 }
 
 /** Waits (polling, generous limits) until every task of the member has ended and no completed result waits for its archive. */
-export async function waitUntilSettled(world: World, account: Account, timeoutMs = 180_000): Promise<number> {
+export async function waitUntilSettled(world: World, account: Account, timeoutMs = 300_000): Promise<number> {
   const started = Date.now();
   try {
     await waitFor(
