@@ -124,6 +124,8 @@ export const configSchema = z.object({
   RESULT_RETENTION_DAYS: retentionDays(0),
   /** How often the worker runs the retention job, as a cron expression (UTC). */
   RETENTION_SCHEDULE: z.preprocess(emptyAsUndefined, z.string().default("17 * * * *").refine((v) => /^\s*[0-9*,/-]+(\s+[0-9*,/-]+){4}\s*$/.test(v), "a cron expression of five fields, e.g. 17 * * * * (hourly)")),
+  /** The longest one copy of a result may take; a copy whose worker died is started again after this (plus 30 s). */
+  ARCHIVE_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(3600).default(300)),
   /** Local folder for archived results; default <DATA_DIR>/media. Ignored when S3_BUCKET is set. */
   STORAGE_DIR: optionalString,
   S3_BUCKET: optionalString,
@@ -195,6 +197,7 @@ export interface Config {
     submitUnknownGraceMinutes: number;
     unknownTaskConfirmations: number;
     archiveMaxAttempts: number;
+    archiveTimeoutSeconds: number;
   };
   /** Days each kind of data is kept; 0 keeps it forever (server/retention/retention.ts). */
   retention: RetentionPolicy & { schedule: string };
@@ -269,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       submitUnknownGraceMinutes: c.SUBMIT_UNKNOWN_GRACE_MINUTES,
       unknownTaskConfirmations: c.UNKNOWN_TASK_CONFIRMATIONS,
       archiveMaxAttempts: c.ARCHIVE_MAX_ATTEMPTS,
+      archiveTimeoutSeconds: c.ARCHIVE_TIMEOUT_SECONDS,
     },
     retention: {
       uploadDays: c.UPLOAD_RETENTION_DAYS,

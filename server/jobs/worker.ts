@@ -7,6 +7,7 @@
  * slot whatever the number of workers) on a `singleton` queue (one run at a
  * time).
  */
+import { createRequire } from "node:module";
 import PgBoss from "pg-boss";
 import type { Services } from "../services.ts";
 import { archiveResult, findPendingArchives } from "../storage/archive.ts";
@@ -16,6 +17,32 @@ import { databaseGauges } from "../metrics/gauges.ts";
 import { metrics, setGaugeSource } from "../metrics/metrics.ts";
 
 export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention" } as const;
+
+type JobEnding = (...args: unknown[]) => Promise<unknown>;
+let jobEndingsGuarded = false;
+
+/**
+ * pg-boss 10 records a job's end (complete or fail) without awaiting it
+ * (`Manager.watch`, upstream issue timgit/pg-boss#577): while PostgreSQL
+ * restarts, that query fails, the rejection is unhandled, and Node ends the
+ * whole process (the worker, or `npm start` with everything in it). The guard
+ * logs such a failure instead; the job stays active until its expiry and then
+ * runs again (every job here is safe to run twice). Callers that await
+ * `complete`/`fail` still get the rejection.
+ */
+export function guardJobEndings(log: (line: string) => void = (l) => console.warn(l)): void {
+  if (jobEndingsGuarded) return;
+  jobEndingsGuarded = true;
+  const manager = (createRequire(import.meta.url)("pg-boss/src/manager.js") as { prototype: Record<"complete" | "fail", JobEnding> }).prototype;
+  for (const name of ["complete", "fail"] as const) {
+    const original = manager[name];
+    manager[name] = function (this: unknown, ...args: unknown[]) {
+      const ending = original.apply(this, args);
+      ending.catch((err: unknown) => log(`[worker] could not record a job's ${name === "complete" ? "completion" : "failure"} (it runs again after it expires): ${(err as Error).message}`));
+      return ending;
+    };
+  }
+}
 
 export interface Worker {
   /** Runs one tick now (tests and the first start use it). */
@@ -28,20 +55,32 @@ export interface Worker {
 export async function startWorker(services: Services, opts: { log?: (line: string) => void; tickMs?: number } = {}): Promise<Worker> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const { config, db, storage } = services;
-  const boss = new PgBoss({ connectionString: config.databaseUrl, schema: "pgboss", max: 4 });
+  guardJobEndings(log);
+  // Maintenance (every 30 s, one instance at a time) fails jobs past their expiry: the
+  // only way pg-boss frees a job whose worker died (SIGKILL, OOM) mid-job. Until then
+  // the `stately` queue's next job for that task cannot start, and since the fetch
+  // query fails on it silently, nor can any job queued behind it: expiries are kept
+  // to the longest a job can legitimately run (a poll batch, one download).
+  const boss = new PgBoss({ connectionString: config.databaseUrl, schema: "pgboss", max: 4, maintenanceIntervalSeconds: 30 });
   boss.on("error", (err) => log(`[worker] ${err instanceof Error ? err.message : String(err)}`));
   await boss.start();
   // This process's /metrics reads the shared gauges (tasks by status, queue depth) from the database.
   setGaugeSource(databaseGauges((sql) => db.$queryRawUnsafe(sql)));
-  await boss.createQueue(QUEUES.poll, { name: QUEUES.poll, policy: "stately", retryLimit: 0, expireInSeconds: 120 });
-  await boss.createQueue(QUEUES.archive, {
-    name: QUEUES.archive,
-    policy: "stately",
-    retryLimit: config.worker.archiveMaxAttempts - 1,
-    retryDelay: 5,
-    retryBackoff: true,
-    expireInSeconds: 900,
-  });
+  const queues = [
+    { name: QUEUES.poll, policy: "stately" as const, retryLimit: 0, expireInSeconds: 120 },
+    {
+      name: QUEUES.archive,
+      policy: "stately" as const,
+      retryLimit: config.worker.archiveMaxAttempts - 1,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: config.worker.archiveTimeoutSeconds + 30,
+    },
+  ];
+  for (const queue of queues) {
+    await boss.createQueue(queue.name, queue);
+    await boss.updateQueue(queue.name, queue); // a queue made by an earlier version keeps its options otherwise
+  }
 
   const reconcileDeps: ReconcileDeps = {
     taskDeps: services.taskDeps,
@@ -53,7 +92,7 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
       unknownTaskConfirmations: config.worker.unknownTaskConfirmations,
     },
   };
-  const archiveDeps = { db, storage, maxAttempts: config.worker.archiveMaxAttempts };
+  const archiveDeps = { db, storage, maxAttempts: config.worker.archiveMaxAttempts, timeoutMs: config.worker.archiveTimeoutSeconds * 1000 };
 
   const { schedule, ...retentionPolicy } = config.retention;
   const retention = async () => {
