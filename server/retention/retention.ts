@@ -59,6 +59,8 @@ export interface RetentionReport {
   resultsDeleted: number;
   resultVideosDeleted: number;
   resultUploadsDeleted: number;
+  /** Half-written copies left by a killed process (local storage), a day old or more. */
+  partialWritesDeleted: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -75,7 +77,12 @@ export async function runRetention(deps: RetentionDeps): Promise<RetentionReport
   const uploads = await expireUploads(deps);
   const signIn = await pruneSignInLog(deps);
   const callbacks = await pruneRejectedCallbacks(deps);
+  // Always on: a half-written copy is never served and never finished (its writer was killed).
+  const dayAgo = cutoffOf(deps.now, 1);
+  let partialWritesDeleted = 0;
+  for (const prefix of ["results/", "uploads/"]) partialWritesDeleted += (await deps.storage.sweepPartialWrites?.(prefix, dayAgo)) ?? 0;
   return {
+    partialWritesDeleted,
     ...uploads,
     ...signIn,
     ...callbacks,
@@ -91,7 +98,8 @@ export function describeRetention(r: RetentionReport): string {
     `uploads ${r.uploadsDeleted} deleted (${r.uploadsInUse} still in use), ` +
     `results of ${r.resultsDeleted} tasks deleted (${r.resultVideosDeleted} videos, ${r.resultUploadsDeleted} uploads), ` +
     `sign-in log ${r.signInEventsDeleted} rows + ${r.signInCountsDeleted} hourly counts, ` +
-    `refused callbacks ${r.rejectedCallbacksDeleted} rows + ${r.rejectedCountsDeleted} hourly counts`
+    `refused callbacks ${r.rejectedCallbacksDeleted} rows + ${r.rejectedCountsDeleted} hourly counts, ` +
+    `${r.partialWritesDeleted} half-written files`
   );
 }
 

@@ -59,6 +59,12 @@ export interface ObjectStorage {
    * page, in no particular order (retention walks `uploads/` with it).
    */
   list(prefix: string): AsyncIterable<ListedObject>;
+  /**
+   * Removes half-written objects older than `before` (a local write cut by a
+   * killed process leaves its temporary file); returns how many. Stores whose
+   * writes are atomic have none.
+   */
+  sweepPartialWrites?(prefix: string, before: Date): Promise<number>;
 }
 
 export interface ListedObject {
@@ -141,6 +147,21 @@ export function createLocalStorage(dir: string): ObjectStorage {
         const info = await stat(path.join(dir, name)).catch(() => null);
         if (info?.isFile()) yield { key: `${prefix}${name}`, size: info.size, modifiedAt: info.mtime };
       }
+    },
+    async sweepPartialWrites(prefix, before) {
+      const dir = path.join(root, folderPrefix(prefix));
+      const names = await readdir(dir).catch(() => [] as string[]);
+      let removed = 0;
+      for (const name of names.filter((n) => n.endsWith(".part"))) {
+        const file = path.join(dir, name);
+        const info = await stat(file).catch(() => null);
+        // Only old ones: a recent one may be a write still going on.
+        if (info?.isFile() && info.mtime < before) {
+          await rm(file, { force: true });
+          removed += 1;
+        }
+      }
+      return removed;
     },
   };
 }

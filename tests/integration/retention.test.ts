@@ -260,6 +260,27 @@ describe("result videos", () => {
   });
 });
 
+describe("half-written files", () => {
+  it("a copy cut by a killed process (its .part file) goes once a day old, whatever the settings; a recent one stays", async () => {
+    const { mkdir, utimes, writeFile, readdir } = await import("node:fs/promises");
+    const path = await import("node:path");
+    await mkdir(path.join(dir, "results"), { recursive: true });
+    const old = path.join(dir, "results", `task-${randomUUID()}.mp4.123.456.part`);
+    const fresh = path.join(dir, "results", `task-${randomUUID()}.mp4.123.789.part`);
+    await writeFile(old, "half");
+    await writeFile(fresh, "half");
+    const twoDaysAgo = new Date(Date.now() - 2 * DAY);
+    await utimes(old, twoDaysAgo, twoDaysAgo);
+
+    const report = await runRetention(deps(new Date(), OFF));
+    expect(report.partialWritesDeleted).toBe(1);
+    const left = await readdir(path.join(dir, "results"));
+    expect(left).toContain(path.basename(fresh));
+    expect(left).not.toContain(path.basename(old));
+    expect((await runRetention(deps(new Date(), OFF))).partialWritesDeleted).toBe(0);
+  });
+});
+
 describe("two runs at once", () => {
   it("delete each thing once", async () => {
     const uploads = await Promise.all(Array.from({ length: 6 }, () => upload()));
