@@ -170,7 +170,7 @@ async function callback(req: http.IncomingMessage, res: http.ServerResponse, tas
   const t = confirmed.json as { status: string; progress: number; results?: string[] };
   const { rowCount } = await pool.query(
     `UPDATE "Task" SET status = $2::"TaskStatus", progress = $3, "resultUrls" = $4, "completedAt" = now(), "updatedAt" = now()
-     WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
+     WHERE id = $1 AND status NOT IN ('completed', 'failed')`,
     [taskId, t.status, t.progress, t.results ?? []],
   );
   send(res, 200, { ok: true, outcome: rowCount === 1 ? "applied" : "duplicate" });

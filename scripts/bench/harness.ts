@@ -207,7 +207,7 @@ export function verdict(log: (l: string) => void, name: string, figure: LoadResu
   const ratio = figure.perSecond / floor.perSecond;
   log(`  ${name.padEnd(10)} ${describe(figure)}`);
   log(`  ${"floor".padEnd(10)} ${describe(floor)}`);
-  const checks: Array<[string, boolean]> = [[`ratio ${(ratio * 100).toFixed(1)} % of the floor (target ≥ ${target * 100} %)`, ratio >= target], ...extra];
+  const checks: Array<[string, boolean]> = [["the floor answered every request 2xx (else the run says nothing)", floor.failed === 0 && floor.ok > 0], [`ratio ${(ratio * 100).toFixed(1)} % of the floor (target ≥ ${target * 100} %)`, ratio >= target], ...extra];
   for (const [what, held] of checks) log(`  ${held ? "HOLDS " : "MISSED"} ${what}`);
   return checks.every(([, held]) => held);
 }
