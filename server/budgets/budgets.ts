@@ -127,8 +127,10 @@ export async function reserveBudget(
     { key: TEAM_KEY, scope: "team" as const, limit: limits.team },
     { key: userKey(input.userId), scope: "personal" as const, limit: limits.personal?.limit ?? null },
   ];
+  // Both rows exist before the first lock is taken (an existing row is not locked by this):
+  // the team's row, which every submit locks, is held for as few statements as possible.
+  await tx.$executeRaw`INSERT INTO "BudgetLedger" ("key", "month") VALUES (${TEAM_KEY}, ${month}), (${userKey(input.userId)}, ${month}) ON CONFLICT DO NOTHING`;
   for (const { key, scope, limit } of ledgers) {
-    await tx.$executeRaw`INSERT INTO "BudgetLedger" ("key", "month") VALUES (${key}, ${month}) ON CONFLICT DO NOTHING`;
     const [row] = await tx.$queryRaw<Array<{ reserved: string; spent: string }>>`
       UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
       WHERE "key" = ${key} AND "month" = ${month}

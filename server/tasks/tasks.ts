@@ -7,9 +7,10 @@ import { billedSecondsFor, costAt, estimateCost, type PriceTable } from "../bill
 import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
 import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
 import { reportingTimeZone } from "../settings/settings.ts";
+import { monthOf } from "../usage/periods.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
-import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
+import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaCheckCache, type MediaFetcher } from "../media/index.ts";
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
@@ -27,6 +28,8 @@ export interface TaskDeps {
   notifyBudget?: (alerts: BudgetAlert[]) => Promise<void>;
   /** Fetches media once to check it before any money is spent (server/media/). */
   fetchMedia: MediaFetcher;
+  /** Recent checks of the same file, reused for a short time (server/media/check.ts). */
+  mediaChecks?: MediaCheckCache;
   /**
    * Test seam: runs after the provider accepted a task and before the portal
    * records it. Throwing here is a crash at the worst moment.
@@ -57,7 +60,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
     if (existing) return existing;
   }
   // The media rules, checked on the files themselves where the portal can fetch them.
-  const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia });
+  const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia, cache: deps.mediaChecks });
   if (hasFieldErrors(media.fieldErrors)) {
     throw new AppError("BAD_REQUEST", summarizeFieldErrors(media.fieldErrors), media.fieldErrors);
   }
@@ -72,16 +75,11 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   let alerts: BudgetAlert[] = [];
   const now = new Date();
   try {
-    // The estimate is held against the budgets in the transaction that stores the task.
+    // The estimate is held against the budgets in the transaction that stores the task,
+    // as its last statements: every submit locks the team's ledger row until COMMIT, so
+    // the row and its event are written first and the lock is held as briefly as it can be.
     task = await transaction(deps.db, async (tx) => {
-      const reserved = await reserveBudget(tx, {
-        userId: user.id,
-        estimate,
-        timeZone: await reportingTimeZone(tx, deps.defaultTimeZone),
-        currency: deps.prices.currency,
-        now,
-      });
-      alerts = reserved.alerts;
+      const timeZone = await reportingTimeZone(tx, deps.defaultTimeZone);
       const created = await tx.task.create({
       data: {
         id,
@@ -97,13 +95,16 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         currency: deps.prices.currency,
         estimatedCost: estimate,
         reservedCost: estimate,
-        budgetMonth: reserved.month,
+        budgetMonth: monthOf(now, timeZone),
         status: "submitting",
         // The instant the budget month was taken from: usage and budgets count the task in the same period.
         createdAt: now,
       },
     });
       await recordTaskEvent(tx, id, { kind: "stored", status: "submitting", source: "portal" });
+      // Over budget: throws, and the transaction stores nothing.
+      const reserved = await reserveBudget(tx, { userId: user.id, estimate, timeZone, currency: deps.prices.currency, now });
+      alerts = reserved.alerts;
       return created;
     });
   } catch (err) {
@@ -450,7 +451,33 @@ export interface TaskView {
   completedAt: Date | null;
 }
 
-export function toTaskView(t: Task, owner: TaskOwner): TaskView {
+/** The columns a TaskView is made of (lists select only these: not the stored request or usage). */
+export const TASK_VIEW_SELECT = {
+  id: true,
+  mode: true,
+  prompt: true,
+  status: true,
+  progress: true,
+  providerTaskId: true,
+  resultUrls: true,
+  errorCode: true,
+  errorMessage: true,
+  durationSeconds: true,
+  billedSeconds: true,
+  quality: true,
+  currency: true,
+  estimatedCost: true,
+  cost: true,
+  archiveStatus: true,
+  archiveError: true,
+  filesDeletedAt: true,
+  createdAt: true,
+  updatedAt: true,
+  completedAt: true,
+} as const satisfies Partial<Record<keyof Task, true>>;
+export type TaskViewRow = Pick<Task, keyof typeof TASK_VIEW_SELECT>;
+
+export function toTaskView(t: TaskViewRow, owner: TaskOwner): TaskView {
   return {
     id: t.id,
     owner: { id: owner.id, email: owner.email, name: owner.name },
