@@ -121,29 +121,46 @@ export async function reserveBudget(
 ): Promise<{ month: string; alerts: BudgetAlert[] }> {
   const month = monthOf(input.now, input.timeZone);
   const limits = await limitsOf(tx, input.userId);
-  const alerts: BudgetAlert[] = [];
-  // Always the same order (team, then the person), so concurrent submits never deadlock.
-  const ledgers = [
+  const [team, person] = [
     { key: TEAM_KEY, scope: "team" as const, limit: limits.team },
     { key: userKey(input.userId), scope: "personal" as const, limit: limits.personal?.limit ?? null },
   ];
-  // Both rows exist before the first lock is taken (an existing row is not locked by this):
-  // the team's row, which every submit locks, is held for as few statements as possible.
-  await tx.$executeRaw`INSERT INTO "BudgetLedger" ("key", "month") VALUES (${TEAM_KEY}, ${month}), (${userKey(input.userId)}, ${month}) ON CONFLICT DO NOTHING`;
-  for (const { key, scope, limit } of ledgers) {
-    const [row] = await tx.$queryRaw<Array<{ reserved: string; spent: string }>>`
+  // Both rows exist first. NOT EXISTS reads the committed row, so a submit does not
+  // wait here for another one that holds the row (ON CONFLICT alone would).
+  await tx.$executeRaw`
+    INSERT INTO "BudgetLedger" ("key", "month")
+    SELECT k, ${month} FROM unnest(ARRAY[${team.key}, ${person.key}]::text[]) AS k
+    WHERE NOT EXISTS (SELECT 1 FROM "BudgetLedger" l WHERE l."key" = k AND l."month" = ${month})
+    ON CONFLICT DO NOTHING`;
+  // Both holds in one statement, the team's first (the person's runs only once the team's
+  // took: always the same order, so concurrent submits never deadlock). Every submit locks
+  // the team's row until COMMIT: one round trip, not one per budget, while it is held.
+  const [held] = await tx.$queryRaw<Array<{ team: string | null; person: string | null }>>`
+    WITH team AS (
       UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
-      WHERE "key" = ${key} AND "month" = ${month}
-        AND (${limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${limit}::numeric)
-      RETURNING "reserved"::text, "spent"::text`;
-    if (!row) {
+      WHERE "key" = ${team.key} AND "month" = ${month}
+        AND (${team.limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${team.limit}::numeric)
+      RETURNING ("reserved" + "spent")::text AS used
+    ), person AS (
+      UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
+      WHERE EXISTS (SELECT 1 FROM team) AND "key" = ${person.key} AND "month" = ${month}
+        AND (${person.limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${person.limit}::numeric)
+      RETURNING ("reserved" + "spent")::text AS used
+    )
+    SELECT (SELECT used FROM team) AS team, (SELECT used FROM person) AS person`;
+  const alerts: BudgetAlert[] = [];
+  for (const [{ key, scope, limit }, used] of [
+    [team, held?.team ?? null],
+    [person, held?.person ?? null],
+  ] as const) {
+    if (used === null) {
       const current = await tx.budgetLedger.findUniqueOrThrow({ where: { key_month: { key, month } } });
       throw overBudget(scope, key, limit ?? 0, Number(current.reserved) + Number(current.spent), input.estimate, month, input.timeZone, input.currency);
     }
     if (limit !== null) {
-      const used = round6(Number(row.reserved) + Number(row.spent));
-      for (const threshold of await crossedThresholds(tx, key, month, limit, used, input.now)) {
-        alerts.push({ scope, userId: scope === "personal" ? input.userId : null, month, threshold: threshold as BudgetAlert["threshold"], limit, used });
+      const total = round6(Number(used));
+      for (const threshold of await crossedThresholds(tx, key, month, limit, total, input.now)) {
+        alerts.push({ scope, userId: scope === "personal" ? input.userId : null, month, threshold: threshold as BudgetAlert["threshold"], limit, used: total });
       }
     }
   }
