@@ -15,19 +15,26 @@ import { load, openBenchDb, signedInMember, startBenchSimulator, startFloor, sta
 const DOUBLE = 10;
 const PROMPT = "A lighthouse at dawn, waves rolling in, the camera slowly pushes in.";
 
-/** Requests whose bodies carry fresh keys, with a share of repeats; records every key sent. */
-function keyed(sent: string[], body: (key: string, n: number) => string, base: Omit<LoadRequest, "setupRequest">): LoadRequest[] {
+/**
+ * Requests whose bodies carry fresh keys, with a share of repeats; records every key sent and
+ * every key answered 2xx (one request in flight per connection: its context holds the key).
+ */
+function keyed(sent: string[], answered: string[], body: (key: string, n: number) => string, base: Omit<LoadRequest, "setupRequest">): LoadRequest[] {
   let n = 0;
   let previous = uuid();
   return [
     {
       ...base,
-      setupRequest: (req) => {
+      setupRequest: (req, context) => {
         n++;
         const key = n % DOUBLE === 0 ? previous : uuid();
         previous = key;
         sent.push(key);
+        (context as { key?: string }).key = key;
         return { ...req, body: body(key, n) };
+      },
+      onResponse: (status, _body, context) => {
+        if (status >= 200 && status < 300) answered.push((context as { key: string }).key);
       },
     },
   ];
@@ -48,8 +55,12 @@ async function withBudget(db: Db, userId: string): Promise<void> {
   for (const key of ["team", `user:${userId}`]) await db.$executeRaw`INSERT INTO "BudgetLedger" (key, month) VALUES (${key}, ${month}) ON CONFLICT DO NOTHING`;
 }
 
-/** Tasks stored for `userId` against the distinct keys sent. */
-async function verify(db: Db, userId: string, sent: string[]): Promise<{ line: string; ok: boolean }> {
+/**
+ * Tasks stored for `userId` against the keys: every key answered 2xx has its task (else lost),
+ * one task per key (else duplicated), none for a key never sent. A request cut by the end of
+ * the run may have stored its task or not: both are correct.
+ */
+async function verify(db: Db, userId: string, sent: string[], answered: string[]): Promise<{ line: string; ok: boolean }> {
   const distinct = new Set(sent);
   const [row] = await db.$queryRaw<Array<{ tasks: bigint; keys: bigint; unsent: bigint }>>`
     SELECT count(*) AS tasks, count(DISTINCT "clientRequestId") AS keys,
@@ -57,10 +68,11 @@ async function verify(db: Db, userId: string, sent: string[]): Promise<{ line: s
     FROM "Task" WHERE "userId" = ${userId}`;
   const stored = await db.task.findMany({ where: { userId }, select: { clientRequestId: true } });
   const storedKeys = new Set(stored.map((t) => t.clientRequestId));
-  const lost = [...distinct].filter((k) => !storedKeys.has(k)).length;
+  const lost = [...new Set(answered)].filter((k) => !storedKeys.has(k)).length;
+  const cut = [...distinct].filter((k) => !answered.includes(k)).length;
   const duplicated = Number(row!.tasks) - Number(row!.keys);
   const extra = [...storedKeys].filter((k) => k === null || !distinct.has(k)).length;
-  const line = `${sent.length} requests, ${distinct.size} distinct keys; ${row!.tasks} tasks stored (${row!.keys} distinct keys), ${lost} lost, ${duplicated} duplicated, ${extra} unexpected, ${row!.unsent} without a provider id`;
+  const line = `${sent.length} requests, ${distinct.size} distinct keys (${cut} only in requests cut by the end of a run); ${row!.tasks} tasks stored (${row!.keys} distinct keys), ${lost} lost, ${duplicated} duplicated, ${extra} unexpected, ${row!.unsent} without a provider id`;
   return { line, ok: lost === 0 && duplicated === 0 && extra === 0 };
 }
 
@@ -83,13 +95,15 @@ export async function benchSubmit(o: BenchOptions): Promise<boolean> {
     floor = await startFloor(o, "submit", { DATABASE_URL: bench.url, SIM_URL: sim.url, SIM_KEY: "bench-simulator-key" });
 
     const portalSent: string[] = [];
-    const portalRequests = keyed(portalSent, (key, n) => JSON.stringify({ json: { prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, clientRequestId: key } }), {
+    const portalAnswered: string[] = [];
+    const portalRequests = keyed(portalSent, portalAnswered, (key, n) => JSON.stringify({ json: { prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, clientRequestId: key } }), {
       method: "POST",
       path: "/api/trpc/tasks.create",
       headers: { "content-type": "application/json", cookie: member.cookie },
     });
     const floorSent: string[] = [];
-    const floorRequests = keyed(floorSent, (key, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key }), {
+    const floorAnswered: string[] = [];
+    const floorRequests = keyed(floorSent, floorAnswered, (key, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key }), {
       method: "POST",
       path: "/submit",
       headers: { "content-type": "application/json", cookie: `floor_sid=${floorMember.sessionId}` },
@@ -102,8 +116,8 @@ export async function benchSubmit(o: BenchOptions): Promise<boolean> {
     const portal: LoadResult = await load(o, web.url, portalRequests);
     const bare: LoadResult = await load(o, floor.url, floorRequests);
 
-    const checked = await verify(bench.db, member.userId, portalSent);
-    const floorChecked = await verify(bench.db, floorMember.userId, floorSent);
+    const checked = await verify(bench.db, member.userId, portalSent, portalAnswered);
+    const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
     log(`  portal: ${checked.line}`);
     log(`  floor:  ${floorChecked.line}`);
     return verdict(log, "tasks.create", portal, bare, 0.3, [
