@@ -12,7 +12,7 @@
  */
 import { callbackToken } from "../../server/callbacks/token.ts";
 import type { Db } from "../../server/db/client.ts";
-import { BENCH_AUTH_SECRET, load, openBenchDb, SIM_KEY, startBenchSimulator, startFloor, startWeb, verdict, type BenchOptions, type LoadRequest } from "./harness.ts";
+import { BENCH_AUTH_SECRET, load, loadMeasured, openBenchDb, SIM_KEY, startBenchSimulator, startFloor, startWeb, verdict, type BenchOptions, type LoadRequest } from "./harness.ts";
 
 const DELIVERIES = 4;
 const PRICE = 0.086;
@@ -110,13 +110,13 @@ export async function benchCallbacks(o: BenchOptions): Promise<boolean> {
     // Warm-up: a wrong token answers 404 through the whole route (no state changes).
     await load(o, web.url, [{ method: "POST", path: `/api/callbacks/evolink/${portalIds[0]}?token=wrong`, body: bodies[0] }], { duration: 2 });
 
-    const portal = await load(
+    const portal = await loadMeasured(
       o,
-      web.url,
+      web,
       deliveries(count, (i) => `/api/callbacks/evolink/${encodeURIComponent(portalIds[i]!)}?token=${callbackToken(BENCH_AUTH_SECRET, portalIds[i]!)}`, bodies.slice(0, count)),
       { amount: count * DELIVERIES },
     );
-    const bare = await load(o, floor.url, deliveries(count, (i) => `/cb/${encodeURIComponent(floorIds[i]!)}`, bodies.slice(count)), { amount: count * DELIVERIES });
+    const bare = await loadMeasured(o, floor, deliveries(count, (i) => `/cb/${encodeURIComponent(floorIds[i]!)}`, bodies.slice(count)), { amount: count * DELIVERIES });
 
     const [p] = await db.$queryRaw<Array<{ ended: bigint; billed: bigint; billing_rows: bigint; cost: string; billed_cost: string; applied: bigint; duplicate: bigint; other: bigint; end_events: bigint }>>`
       SELECT (SELECT count(*) FROM "Task" WHERE id = ANY(${portalIds}) AND status IN ('completed', 'failed')) AS ended,

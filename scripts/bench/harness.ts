@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -162,6 +163,8 @@ export interface LoadResult {
   p95: number;
   p99: number;
   statuses: Record<string, number>;
+  /** CPU time of the server process per request (loadMeasured only). */
+  cpuMsPerRequest?: number;
 }
 
 export type LoadRequest = autocannon.Request;
@@ -199,7 +202,33 @@ export async function load(o: BenchOptions, url: string, requests: LoadRequest[]
 }
 
 export function describe(r: LoadResult): string {
-  return `${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.ok} ok, ${r.failed} not: ${JSON.stringify(r.statuses)})`;
+  const cpu = r.cpuMsPerRequest === undefined ? "" : `  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req`;
+  return `${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms${cpu}  (${r.ok} ok, ${r.failed} not: ${JSON.stringify(r.statuses)})`;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+export function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the name), in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `load` against a server process, with that process's CPU time per answered request: a measure
+ * that other processes competing for the cores disturb far less than requests per second.
+ */
+export async function loadMeasured(o: BenchOptions, server: Child, requests: LoadRequest[], bound: { amount?: number; duration?: number } = {}): Promise<LoadResult> {
+  const before = cpuMsOf(server.process.pid);
+  const result = await load(o, server.url, requests, bound);
+  const after = cpuMsOf(server.process.pid);
+  if (before !== undefined && after !== undefined && result.requests > 0) result.cpuMsPerRequest = (after - before) / result.requests;
+  return result;
 }
 
 /** The figure, its floor and the ratio against the target, as one block. */
@@ -207,6 +236,8 @@ export function verdict(log: (l: string) => void, name: string, figure: LoadResu
   const ratio = figure.perSecond / floor.perSecond;
   log(`  ${name.padEnd(10)} ${describe(figure)}`);
   log(`  ${"floor".padEnd(10)} ${describe(floor)}`);
+  if (figure.cpuMsPerRequest !== undefined && floor.cpuMsPerRequest !== undefined)
+    log(`  ${"cpu ratio".padEnd(10)} floor's CPU per request is ${((floor.cpuMsPerRequest / figure.cpuMsPerRequest) * 100).toFixed(1)} % of the portal's (less sensitive to contention than requests/s)`);
   const checks: Array<[string, boolean]> = [["the floor answered every request 2xx (else the run says nothing)", floor.failed === 0 && floor.ok > 0], [`ratio ${(ratio * 100).toFixed(1)} % of the floor (target ≥ ${target * 100} %)`, ratio >= target], ...extra];
   for (const [what, held] of checks) log(`  ${held ? "HOLDS " : "MISSED"} ${what}`);
   return checks.every(([, held]) => held);

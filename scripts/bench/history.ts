@@ -9,7 +9,7 @@
  *   npm run bench -- history [--duration 10]
  */
 import { Prisma } from "../../server/db/client.ts";
-import { load, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, verdict, type BenchOptions } from "./harness.ts";
+import { load, loadMeasured, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, verdict, type BenchOptions } from "./harness.ts";
 
 /** The seed's person 42 (1,000 tasks over 2026, as every seeded person); their session is a bench-run one. */
 const PERSON = "bench-user-42";
@@ -52,8 +52,8 @@ export async function benchHistory(o: BenchOptions): Promise<boolean> {
       const floorReq = [{ method: "GET" as const, path: floorPath, headers: { cookie: `floor_sid=${member.sessionId}` } }];
       await load(o, web.url, portalReq, { duration: 2 });
       await load(o, floor.url, floorReq, { duration: 2 });
-      const portal = await load(o, web.url, portalReq);
-      const bare = await load(o, floor.url, floorReq);
+      const portal = await loadMeasured(o, web, portalReq);
+      const bare = await loadMeasured(o, floor, floorReq);
       held =
         verdict(log, "history", portal, bare, 0.3, [
           [`p95 ${portal.p95.toFixed(1)} ms under ${P95_TARGET_MS} ms`, portal.p95 < P95_TARGET_MS],

@@ -3,6 +3,7 @@
  * the benchmarks (not part of `npm test`); with no name, all of them.
  * Each prints its figures; docs/benchmarks.md publishes them.
  *   usage      the usage page's queries at 1,000,000 tasks (server/usage/usage.ts)
+ *   route      the fixed cost of a request through the web server (GET /api/health) against a bare handler
  *   submit     tasks.create over HTTP against a bare node:http + pg floor
  *   history    tasks.history (first and deep keyset page) at 1,000,000 tasks against its floor
  *   callbacks  provider callbacks through the real route, each delivered 4 times, against its floor
@@ -16,11 +17,12 @@ import { parseArgs } from "node:util";
 import type { BenchOptions } from "./harness.ts";
 import { benchCallbacks } from "./callbacks.ts";
 import { benchHistory } from "./history.ts";
+import { benchRoute } from "./route.ts";
 import { benchStartup } from "./startup.ts";
 import { benchSubmit } from "./submit.ts";
 import { benchUsage } from "./usage.ts";
 
-const ALL = ["usage", "submit", "history", "callbacks", "startup"] as const;
+const ALL = ["usage", "route", "submit", "history", "callbacks", "startup"] as const;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -58,6 +60,7 @@ for (const name of names) {
   const opts = { ...o, clean };
   if (name !== "startup") clean = false;
   if (name === "usage") await benchUsage({ dataDir, port: o.pgPort, clean: opts.clean, log });
+  else if (name === "route") (await benchRoute(opts)) || missed.push(name);
   else if (name === "submit") (await benchSubmit(opts)) || missed.push(name);
   else if (name === "history") (await benchHistory(opts)) || missed.push(name);
   else if (name === "callbacks") (await benchCallbacks(opts)) || missed.push(name);

@@ -9,7 +9,7 @@
  *   npm run bench -- submit [--duration 10]
  */
 import type { Db } from "../../server/db/client.ts";
-import { load, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, uuid, verdict, type BenchOptions, type LoadRequest, type LoadResult } from "./harness.ts";
+import { load, loadMeasured, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, uuid, verdict, type BenchOptions, type LoadRequest, type LoadResult } from "./harness.ts";
 
 /** Every DOUBLE-th request reuses the key of the one before it. */
 const DOUBLE = 10;
@@ -113,8 +113,8 @@ export async function benchSubmit(o: BenchOptions): Promise<boolean> {
     log(`\nsubmit: tasks.create (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous key`);
     await load(o, web.url, portalRequests, { duration: 2 });
     await load(o, floor.url, floorRequests, { duration: 2 });
-    const portal: LoadResult = await load(o, web.url, portalRequests);
-    const bare: LoadResult = await load(o, floor.url, floorRequests);
+    const portal: LoadResult = await loadMeasured(o, web, portalRequests);
+    const bare: LoadResult = await loadMeasured(o, floor, floorRequests);
 
     const checked = await verify(bench.db, member.userId, portalSent, portalAnswered);
     const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
