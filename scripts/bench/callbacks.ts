@@ -115,8 +115,9 @@ export async function benchCallbacks(o: BenchOptions): Promise<boolean> {
       web,
       deliveries(count, (i) => `/api/callbacks/evolink/${encodeURIComponent(portalIds[i]!)}?token=${callbackToken(BENCH_AUTH_SECRET, portalIds[i]!)}`, bodies.slice(0, count)),
       { amount: count * DELIVERIES },
+      db,
     );
-    const bare = await loadMeasured(o, floor, deliveries(count, (i) => `/cb/${encodeURIComponent(floorIds[i]!)}`, bodies.slice(count)), { amount: count * DELIVERIES });
+    const bare = await loadMeasured(o, floor, deliveries(count, (i) => `/cb/${encodeURIComponent(floorIds[i]!)}`, bodies.slice(count)), { amount: count * DELIVERIES }, db);
 
     const [p] = await db.$queryRaw<Array<{ ended: bigint; billed: bigint; billing_rows: bigint; cost: string; billed_cost: string; applied: bigint; duplicate: bigint; other: bigint; end_events: bigint }>>`
       SELECT (SELECT count(*) FROM "Task" WHERE id = ANY(${portalIds}) AND status IN ('completed', 'failed')) AS ended,

@@ -54,9 +54,17 @@ export interface BenchDb {
 /** The benchmark database, migrated and seeded (1,000,000 tasks across 1,000 people), kept between runs. */
 export async function openBenchDb(o: BenchOptions): Promise<BenchDb> {
   if (o.clean) await rm(path.join(o.dataDir, "bench"), { recursive: true, force: true });
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(o.dataDir, "bench", "pg"), port: o.pgPort, password: "bench-only-password", database: "wan_bench" });
+  // pg_stat_statements counts the statements (round trips: top-level only, not the foreign-key checks inside them) each request makes.
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(o.dataDir, "bench", "pg"),
+    port: o.pgPort,
+    password: "bench-only-password",
+    database: "wan_bench",
+    settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "top" },
+  });
   await applyMigrations(pg.url);
   const db = createDb(pg.url);
+  await db.$executeRawUnsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   await seed(db, o.log);
   return {
     pg,
@@ -165,6 +173,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** CPU time of the server process per request (loadMeasured only). */
   cpuMsPerRequest?: number;
+  /** Database statements (BEGIN and COMMIT included) per request (loadMeasured with a db only). */
+  statementsPerRequest?: number;
 }
 
 export type LoadRequest = autocannon.Request;
@@ -202,7 +212,9 @@ export async function load(o: BenchOptions, url: string, requests: LoadRequest[]
 }
 
 export function describe(r: LoadResult): string {
-  const cpu = r.cpuMsPerRequest === undefined ? "" : `  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req`;
+  const cpu =
+    (r.cpuMsPerRequest === undefined ? "" : `  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req`) +
+    (r.statementsPerRequest === undefined ? "" : `  ${r.statementsPerRequest.toFixed(1)} statements/req`);
   return `${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms${cpu}  (${r.ok} ok, ${r.failed} not: ${JSON.stringify(r.statuses)})`;
 }
 
@@ -223,11 +235,26 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
  * `load` against a server process, with that process's CPU time per answered request: a measure
  * that other processes competing for the cores disturb far less than requests per second.
  */
-export async function loadMeasured(o: BenchOptions, server: Child, requests: LoadRequest[], bound: { amount?: number; duration?: number } = {}): Promise<LoadResult> {
+export async function loadMeasured(o: BenchOptions, server: Child, requests: LoadRequest[], bound: { amount?: number; duration?: number } = {}, db?: Db): Promise<LoadResult> {
+  // Statements of the benchmark database's user, by every process (the run does nothing else meanwhile).
+  if (db) await db.$queryRawUnsafe("SELECT pg_stat_statements_reset()");
   const before = cpuMsOf(server.process.pid);
   const result = await load(o, server.url, requests, bound);
   const after = cpuMsOf(server.process.pid);
   if (before !== undefined && after !== undefined && result.requests > 0) result.cpuMsPerRequest = (after - before) / result.requests;
+  if (db && result.requests > 0) {
+    const [row] = await db.$queryRawUnsafe<Array<{ calls: bigint }>>(
+      "SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'",
+    );
+    result.statementsPerRequest = Number(row!.calls) / result.requests;
+    if (process.env.BENCH_STATEMENTS) {
+      // Which statements, per request (BENCH_STATEMENTS=1): where the round trips go.
+      const rows = await db.$queryRawUnsafe<Array<{ calls: bigint; query: string }>>(
+        "SELECT calls, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 25",
+      );
+      for (const r of rows) o.log(`    ${(Number(r.calls) / result.requests).toFixed(2).padStart(6)}/req  ${r.query.replace(/\s+/g, " ").slice(0, 160)}`);
+    }
+  }
   return result;
 }
 

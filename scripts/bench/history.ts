@@ -52,8 +52,8 @@ export async function benchHistory(o: BenchOptions): Promise<boolean> {
       const floorReq = [{ method: "GET" as const, path: floorPath, headers: { cookie: `floor_sid=${member.sessionId}` } }];
       await load(o, web.url, portalReq, { duration: 2 });
       await load(o, floor.url, floorReq, { duration: 2 });
-      const portal = await loadMeasured(o, web, portalReq);
-      const bare = await loadMeasured(o, floor, floorReq);
+      const portal = await loadMeasured(o, web, portalReq, {}, bench.db);
+      const bare = await loadMeasured(o, floor, floorReq, {}, bench.db);
       held =
         verdict(log, "history", portal, bare, 0.3, [
           [`p95 ${portal.p95.toFixed(1)} ms under ${P95_TARGET_MS} ms`, portal.p95 < P95_TARGET_MS],

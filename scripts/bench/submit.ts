@@ -113,8 +113,8 @@ export async function benchSubmit(o: BenchOptions): Promise<boolean> {
     log(`\nsubmit: tasks.create (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous key`);
     await load(o, web.url, portalRequests, { duration: 2 });
     await load(o, floor.url, floorRequests, { duration: 2 });
-    const portal: LoadResult = await loadMeasured(o, web, portalRequests);
-    const bare: LoadResult = await loadMeasured(o, floor, floorRequests);
+    const portal: LoadResult = await loadMeasured(o, web, portalRequests, {}, bench.db);
+    const bare: LoadResult = await loadMeasured(o, floor, floorRequests, {}, bench.db);
 
     const checked = await verify(bench.db, member.userId, portalSent, portalAnswered);
     const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);

@@ -120,34 +120,52 @@ export async function reserveBudget(
   input: { userId: string; estimate: number; timeZone: string; currency: string; now: Date },
 ): Promise<{ month: string; alerts: BudgetAlert[] }> {
   const month = monthOf(input.now, input.timeZone);
-  const limits = await limitsOf(tx, input.userId);
-  const [team, person] = [
-    { key: TEAM_KEY, scope: "team" as const, limit: limits.team },
-    { key: userKey(input.userId), scope: "personal" as const, limit: limits.personal?.limit ?? null },
-  ];
-  // Both rows exist first. NOT EXISTS reads the committed row, so a submit does not
-  // wait here for another one that holds the row (ON CONFLICT alone would).
-  await tx.$executeRaw`
-    INSERT INTO "BudgetLedger" ("key", "month")
-    SELECT k, ${month} FROM unnest(ARRAY[${team.key}, ${person.key}]::text[]) AS k
-    WHERE NOT EXISTS (SELECT 1 FROM "BudgetLedger" l WHERE l."key" = k AND l."month" = ${month})
-    ON CONFLICT DO NOTHING`;
-  // Both holds in one statement, the team's first (the person's runs only once the team's
-  // took: always the same order, so concurrent submits never deadlock). Every submit locks
-  // the team's row until COMMIT: one round trip, not one per budget, while it is held.
-  const [held] = await tx.$queryRaw<Array<{ team: string | null; person: string | null }>>`
-    WITH team AS (
+  const teamKey = TEAM_KEY;
+  const personKey = userKey(input.userId);
+  // One statement reads the limits (the person's own, else the default), holds the
+  // estimate on both rows (the team's first; the person's runs only once the team's
+  // took: always the same order, so concurrent submits never deadlock) and says
+  // whether both rows exist. Every submit locks the team's row until COMMIT: one
+  // round trip while it is held.
+  const hold = () => tx.$queryRaw<Array<{ team: string | null; person: string | null; teamLimit: string | null; personLimit: string | null; rows: number }>>`
+    WITH lim AS (
+      SELECT (SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${teamKey}) AS team,
+             COALESCE((SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${personKey}),
+                      (SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${DEFAULT_KEY})) AS person,
+             (SELECT count(*)::int FROM "BudgetLedger" WHERE "key" IN (${teamKey}, ${personKey}) AND "month" = ${month}) AS rows
+    ), team AS (
       UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
-      WHERE "key" = ${team.key} AND "month" = ${month}
-        AND (${team.limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${team.limit}::numeric)
+      WHERE "key" = ${teamKey} AND "month" = ${month}
+        -- Nothing is held until both rows exist (the caller creates them and asks again).
+        AND (SELECT rows FROM lim) = 2
+        AND ((SELECT team FROM lim) IS NULL OR "reserved" + "spent" + ${input.estimate} <= (SELECT team FROM lim))
       RETURNING ("reserved" + "spent")::text AS used
     ), person AS (
       UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
-      WHERE EXISTS (SELECT 1 FROM team) AND "key" = ${person.key} AND "month" = ${month}
-        AND (${person.limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${person.limit}::numeric)
+      WHERE EXISTS (SELECT 1 FROM team) AND "key" = ${personKey} AND "month" = ${month}
+        AND ((SELECT person FROM lim) IS NULL OR "reserved" + "spent" + ${input.estimate} <= (SELECT person FROM lim))
       RETURNING ("reserved" + "spent")::text AS used
     )
-    SELECT (SELECT used FROM team) AS team, (SELECT used FROM person) AS person`;
+    SELECT (SELECT used FROM team) AS team, (SELECT used FROM person) AS person,
+           lim.team::text AS "teamLimit", lim.person::text AS "personLimit", lim.rows
+    FROM lim`;
+  let [held] = await hold();
+  if (held!.rows < 2) {
+    // The month's first submit (for the team or the person): both rows exist first, then the
+    // holds. NOT EXISTS reads the committed row, so a submit does not wait here for another
+    // one that holds the row (ON CONFLICT alone would).
+    await tx.$executeRaw`
+      INSERT INTO "BudgetLedger" ("key", "month")
+      SELECT k, ${month} FROM unnest(ARRAY[${teamKey}, ${personKey}]::text[]) AS k
+      WHERE NOT EXISTS (SELECT 1 FROM "BudgetLedger" l WHERE l."key" = k AND l."month" = ${month})
+      ON CONFLICT DO NOTHING`;
+    [held] = await hold();
+  }
+  const toLimit = (v: string | null) => (v === null ? null : Number(v));
+  const [team, person] = [
+    { key: teamKey, scope: "team" as const, limit: toLimit(held!.teamLimit) },
+    { key: personKey, scope: "personal" as const, limit: toLimit(held!.personLimit) },
+  ];
   const alerts: BudgetAlert[] = [];
   for (const [{ key, scope, limit }, used] of [
     [team, held?.team ?? null],

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, estimateCost, type PriceTable } from "../billing/billing.ts";
 import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
 import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
-import { reportingTimeZone } from "../settings/settings.ts";
+import { REPORTING_TIME_ZONE_KEY, timeZoneOfSetting } from "../settings/settings.ts";
 import { monthOf } from "../usage/periods.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
@@ -14,7 +14,7 @@ import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaC
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
-import { recordTaskEvent, type TaskEventKind, type TaskEventSource } from "./events.ts";
+import { recordTaskEvent, recordTaskEvents, type TaskEventKind, type TaskEventSource } from "./events.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -55,10 +55,15 @@ function notify(deps: TaskDeps, alerts: BudgetAlert[]): void {
 export async function createTask(deps: TaskDeps, user: SessionUser, input: GenerationInput, opts: CreateTaskOptions = {}): Promise<Task> {
   const sameRequest = (clientRequestId: string) =>
     deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId } } });
-  if (opts.clientRequestId) {
+  // One round trip: whether this request was already stored (same key), and the reporting time zone.
+  const [first] = await deps.db.$queryRaw<Array<{ existing: string | null; timeZone: unknown }>>`
+    SELECT (SELECT id FROM "Task" WHERE "userId" = ${user.id} AND "clientRequestId" = ${opts.clientRequestId ?? null}) AS existing,
+           (SELECT value FROM "TeamSetting" WHERE key = ${REPORTING_TIME_ZONE_KEY}) AS "timeZone"`;
+  if (opts.clientRequestId && first?.existing) {
     const existing = await sameRequest(opts.clientRequestId);
     if (existing) return existing;
   }
+  const timeZone = timeZoneOfSetting(first?.timeZone, deps.defaultTimeZone);
   // The media rules, checked on the files themselves where the portal can fetch them.
   const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia, cache: deps.mediaChecks });
   if (hasFieldErrors(media.fieldErrors)) {
@@ -76,10 +81,9 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   const now = new Date();
   try {
     // The estimate is held against the budgets in the transaction that stores the task,
-    // as its last statements: every submit locks the team's ledger row until COMMIT, so
+    // as its last statement: every submit locks the team's ledger row until COMMIT, so
     // the row and its event are written first and the lock is held as briefly as it can be.
     task = await transaction(deps.db, async (tx) => {
-      const timeZone = await reportingTimeZone(tx, deps.defaultTimeZone);
       const created = await tx.task.create({
       data: {
         id,
@@ -128,16 +132,26 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   const { id } = task;
   // Claim the submission: only one caller may make the paid call for a task,
   // and none after its owner cancelled it (cancelTask needs the same row unclaimed).
-  const claimed = await transaction(deps.db, async (tx) => {
-    const { count } = await tx.task.updateMany({
-      where: { id, status: "submitting", submitAttemptedAt: null },
-      data: { submitAttemptedAt: new Date() },
-    });
-    if (count === 1) await recordTaskEvent(tx, id, { kind: "sent", source: "submit" });
-    return count === 1;
-  });
+  // One statement (atomic without a transaction of its own): the claim and its timeline line.
+  const at = new Date();
+  const claimed =
+    (await deps.db.$executeRaw`
+      WITH claimed AS (
+        UPDATE "Task" SET "submitAttemptedAt" = ${at}, "updatedAt" = ${at}
+        WHERE id = ${id} AND status = 'submitting' AND "submitAttemptedAt" IS NULL
+        RETURNING id
+      )
+      INSERT INTO "TaskEvent" ("taskId", "at", kind, source) SELECT id, ${at}, 'sent', 'submit' FROM claimed`) === 1;
   if (!claimed) return deps.db.task.findUniqueOrThrow({ where: { id } });
+  return sendClaimed(deps, { ...task, submitAttemptedAt: at, updatedAt: at });
+}
 
+/**
+ * Makes the paid create call for a task this caller has claimed
+ * (submitAttemptedAt set by it) and records the answer.
+ */
+async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
+  const { id } = task;
   let answer: ProviderTask;
   try {
     answer = await deps.provider.createGeneration(task.request as unknown as GenerationRequestBody, { idempotencyKey: id });
@@ -178,6 +192,35 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   }
   await deps.afterProviderAnswer?.(answer);
 
+  // The usual answer (queued or running, to a task nothing else has touched): its id and
+  // its state in one statement that returns the row, with both timeline lines.
+  const status: TaskStatus = answer.status;
+  if (!isTerminal(status) && STATUS_RANK[status] > STATUS_RANK.submitting) {
+    const progress = Math.round(answer.progress);
+    const recorded = await transaction(deps.db, async (tx) => {
+      const [row] = await tx.task.updateManyAndReturn({
+        where: { id, providerTaskId: null, status: "submitting" },
+        data: {
+          providerTaskId: answer.id,
+          usage: (answer.usage ?? undefined) as object | undefined,
+          submittedAt: new Date(),
+          errorMessage: null,
+          status,
+          progress,
+        },
+      });
+      if (!row) return null;
+      await recordTaskEvents(tx, id, [
+        { kind: "accepted", source: "submit", detail: answer.id },
+        { kind: "progress", status, progress, source: "submit" },
+      ]);
+      return row;
+    });
+    if (recorded) return recorded;
+  }
+
+  // Otherwise (the task already moved, or the answer is final): the id first, then the state
+  // through the same monotonic path as callbacks and polls.
   await transaction(deps.db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id, providerTaskId: null },
