@@ -15,7 +15,7 @@
  * month starts from what was already spent.
  */
 import type { Db, Tx } from "../db/client.ts";
-import { transaction } from "../db/client.ts";
+import { Prisma, transaction } from "../db/client.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { monthBounds, monthOf } from "../usage/periods.ts";
@@ -186,17 +186,24 @@ export async function reserveBudget(
 }
 
 /**
- * Settles a task's reservation when it ends (inside its final transaction):
- * the hold is released and the billed cost added to what was spent.
+ * Settles a task's reservation when it ends: the hold is released and the
+ * billed cost added to what was spent, as two CTEs of the statement that ends
+ * the task (finishTask; `ended` names the CTE whose row says the task ended
+ * now): nothing is settled unless it did. The team's row first, then the
+ * person's, as the holds take them (no deadlock with a submit).
  */
-export async function settleBudget(tx: Tx, task: { userId: string; budgetMonth: string | null; reservedCost: unknown }, cost: number): Promise<void> {
-  if (!task.budgetMonth) return; // a task from before budgets
+export function settleBudgetCtes(task: { userId: string; budgetMonth: string | null; reservedCost: unknown }, cost: number, ended: string): Prisma.Sql {
   const held = Number(task.reservedCost ?? 0);
-  for (const key of [TEAM_KEY, userKey(task.userId)]) {
-    await tx.$executeRaw`
+  const cte = Prisma.raw(`"${ended.replace(/"/g, "")}"`);
+  return Prisma.sql`settle_team AS (
       UPDATE "BudgetLedger" SET "reserved" = GREATEST("reserved" - ${held}, 0), "spent" = "spent" + ${cost}
-      WHERE "key" = ${key} AND "month" = ${task.budgetMonth}`;
-  }
+      WHERE EXISTS (SELECT 1 FROM ${cte}) AND "key" = ${TEAM_KEY} AND "month" = ${task.budgetMonth}
+      RETURNING 1
+    ), settle_person AS (
+      UPDATE "BudgetLedger" SET "reserved" = GREATEST("reserved" - ${held}, 0), "spent" = "spent" + ${cost}
+      WHERE EXISTS (SELECT 1 FROM ${cte}) AND (SELECT count(*) FROM settle_team) >= 0 AND "key" = ${userKey(task.userId)} AND "month" = ${task.budgetMonth}
+      RETURNING 1
+    )`;
 }
 
 export interface BudgetUse {

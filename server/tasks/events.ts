@@ -60,6 +60,14 @@ export async function recordTaskEvent(db: EventWriter, taskId: string, event: Ta
   await db.taskEvent.create({ data: eventRow(taskId, event) });
 }
 
+/**
+ * Rows for a statement that writes timeline lines itself (as JSON, read with
+ * jsonb_array_elements … WITH ORDINALITY so ids follow the array's order).
+ */
+export function taskEventsJson(taskId: string, events: Array<TaskEventInput & { always?: boolean }>): string {
+  return JSON.stringify(events.map((e) => ({ ...eventRow(taskId, e), always: e.always ?? false })));
+}
+
 /** Appends several events in their order, in one statement (ids follow the array's order). */
 export async function recordTaskEvents(db: EventWriter, taskId: string, events: TaskEventInput[]): Promise<void> {
   await db.taskEvent.createMany({ data: events.map((e) => eventRow(taskId, e)) });

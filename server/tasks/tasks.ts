@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, estimateCost, type PriceTable } from "../billing/billing.ts";
-import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
-import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
+import { noteRefusal, OverBudgetError, reserveBudget, settleBudgetCtes, type BudgetAlert } from "../budgets/budgets.ts";
+import { Prisma, transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
 import { REPORTING_TIME_ZONE_KEY, timeZoneOfSetting } from "../settings/settings.ts";
 import { monthOf } from "../usage/periods.ts";
 import { AppError } from "../errors.ts";
@@ -14,7 +14,7 @@ import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaC
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
-import { recordTaskEvent, recordTaskEvents, type TaskEventKind, type TaskEventSource } from "./events.ts";
+import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -326,56 +326,70 @@ interface FinishOptions {
   kind?: TaskEventKind;
   /** Further conditions on the row (a cancel: only while nothing was sent). */
   onlyIf?: { status?: TaskStatus; submitAttemptedAt?: null; providerTaskId?: null };
+  /** A provider callback that brought this state: its timeline line and its log row, written with the change. */
+  callback?: CallbackRecord;
 }
 
 /**
- * Writes a terminal state, its billing record and its timeline event in one
- * transaction, once: the conditional update lets exactly one caller through.
+ * What a provider callback leaves behind, whatever it changes: a line of the
+ * task's timeline (before the change it brings) and a CallbackEvent row whose
+ * outcome is "applied" when it changed the task, else "duplicate".
+ */
+export interface CallbackRecord {
+  line: string;
+  reportedStatus: string;
+  confirmedStatus: string;
+  detail?: string;
+}
+
+/**
+ * Writes a terminal state, its budget settlement, its billing record and its
+ * timeline event (and a callback's line and log) in one statement, once: the
+ * conditional update lets exactly one caller through, and the rest of the
+ * statement writes nothing but the callback's line and log unless it did.
  */
 async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOptions): Promise<boolean> {
   const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
   const cost = costAt(Number(task.pricePerSecond), billedSeconds);
-  return transaction(db, async (tx) => {
-    const { count } = await tx.task.updateMany({
-      where: { ...opts.onlyIf, id: task.id, AND: [{ status: NOT_ENDED }] },
-      data: {
-        status: final.status,
-        progress: final.progress,
-        resultUrls: final.resultUrls,
-        errorCode: final.errorCode,
-        errorMessage: final.errorMessage,
-        billedSeconds,
-        cost,
-        reservedCost: 0,
-        completedAt: new Date(),
-        nextPollAt: null,
-        archiveStatus: final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none",
-      },
-    });
-    if (count !== 1) return false;
-    // The budget hold is settled to the billed cost (released for 0), once: only this caller got here.
-    await settleBudget(tx, task, cost);
-    await tx.billingRecord.create({
-      data: {
-        taskId: task.id,
-        userId: task.userId,
-        billedSeconds,
-        quality: task.quality,
-        pricePerSecond: task.pricePerSecond,
-        currency: task.currency,
-        cost,
-        usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
-      },
-    });
-    await recordTaskEvent(tx, task.id, {
-      kind: opts.kind ?? final.status,
-      status: final.status,
-      progress: final.progress,
-      source: opts.source,
-      detail: final.errorCode,
-    });
-    return true;
-  });
+  const at = new Date();
+  const onlyIf = opts.onlyIf ?? {};
+  const usage = final.usage ?? task.usage ?? null;
+  const archive = final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none";
+  // The callback's line is written whatever happens (first: it comes before the change); the end's only with the change.
+  const log = opts.callback;
+  const events = taskEventsJson(task.id, [
+    ...(log ? [{ kind: "callback" as const, source: "callback" as const, detail: log.line, always: true }] : []),
+    { kind: opts.kind ?? final.status, status: final.status, progress: final.progress, source: opts.source, detail: final.errorCode },
+  ]);
+  const [row] = await db.$queryRaw<Array<{ changed: number }>>`
+    WITH ended AS (
+      UPDATE "Task" SET "status" = ${final.status}::"TaskStatus", "progress" = ${final.progress}, "resultUrls" = ${final.resultUrls}::text[],
+        "errorCode" = ${final.errorCode}, "errorMessage" = ${final.errorMessage}, "billedSeconds" = ${billedSeconds}, "cost" = ${cost},
+        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at}
+      WHERE "id" = ${task.id} AND "status" NOT IN ('completed', 'failed')
+        AND (${onlyIf.status ?? null}::"TaskStatus" IS NULL OR "status" = ${onlyIf.status ?? null}::"TaskStatus")
+        AND (NOT ${"submitAttemptedAt" in onlyIf}::boolean OR "submitAttemptedAt" IS NULL)
+        AND (NOT ${"providerTaskId" in onlyIf}::boolean OR "providerTaskId" IS NULL)
+      RETURNING "id"
+    ), ${task.budgetMonth ? settleBudgetCtes(task, cost, "ended") : Prisma.sql`settle_none AS (SELECT 1)`}, billing AS (
+      INSERT INTO "BillingRecord" ("id", "taskId", "userId", "billedSeconds", "quality", "pricePerSecond", "currency", "cost", "usage", "createdAt")
+      SELECT ${randomUUID()}, "id", ${task.userId}, ${billedSeconds}, ${task.quality}, ${task.pricePerSecond}, ${task.currency}, ${cost},
+             ${usage === null ? null : JSON.stringify(usage)}::jsonb, ${at}
+      FROM ended
+    ), events AS (
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "status", "progress", "source", "detail")
+      SELECT e.v->>'taskId', ${at}, e.v->>'kind', (e.v->>'status')::"TaskStatus", (e.v->>'progress')::int, e.v->>'source', e.v->>'detail'
+      FROM jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS e(v, n)
+      WHERE (e.v->>'always')::boolean OR EXISTS (SELECT 1 FROM ended)
+      ORDER BY e.n
+    ), logged AS (
+      INSERT INTO "CallbackEvent" ("id", "taskId", "receivedAt", "reportedStatus", "confirmedStatus", "outcome", "detail")
+      SELECT ${randomUUID()}, ${task.id}, ${at}, ${log?.reportedStatus ?? null}, ${log?.confirmedStatus ?? null},
+             CASE WHEN EXISTS (SELECT 1 FROM ended) THEN 'applied' ELSE 'duplicate' END, ${log?.detail ?? null}
+      WHERE ${log !== undefined}::boolean
+    )
+    SELECT (SELECT count(*)::int FROM ended) AS changed`;
+  return row?.changed === 1;
 }
 
 /** Ends a task that the provider will not finish for us (deadline, unknown submission). */
@@ -427,16 +441,16 @@ export async function cancelTask(db: Db, user: SessionUser, taskId: string): Pro
 /**
  * Records a provider-reported state. Never moves backwards; a terminal state
  * (with its billing) is written once, by whichever caller gets there first.
- * Returns true when something changed.
+ * Returns true when something changed. With `callback`, the callback's
+ * timeline line (before the change) and its log row are written too, in the
+ * same statement as a terminal state.
  */
-export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask, source: TaskEventSource = "poll"): Promise<boolean> {
-  if (isTerminal(task.status)) return false;
+export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask, source: TaskEventSource = "poll", callback?: CallbackRecord): Promise<boolean> {
   const status: TaskStatus = reported.status;
   const progress = Math.round(reported.progress);
-  if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
-  if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
-
   if (status === "completed" || status === "failed") {
+    // A task already ended is left alone by the statement's condition; the callback is still recorded.
+    if (isTerminal(task.status) && !callback) return false;
     return finishTask(db, task, {
       status,
       progress: status === "completed" ? 100 : progress,
@@ -444,8 +458,18 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
       errorCode: reported.error?.code ?? null,
       errorMessage: reported.error?.message ?? null,
       usage: reported.usage,
-    }, { source });
+    }, { source, callback });
   }
+  if (callback) await recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail: callback.line });
+  const changed = await applyProgress(db, task, status, progress, source);
+  if (callback) await logCallback(db, task.id, callback, changed ? "applied" : "duplicate");
+  return changed;
+}
+
+async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: number, source: TaskEventSource): Promise<boolean> {
+  if (isTerminal(task.status)) return false;
+  if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
+  if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
   return transaction(db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
@@ -453,6 +477,12 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
     });
     if (count === 1) await recordTaskEvent(tx, task.id, { kind: "progress", status, progress, source });
     return count === 1;
+  });
+}
+
+async function logCallback(db: Db, taskId: string, callback: CallbackRecord, outcome: "applied" | "duplicate"): Promise<void> {
+  await db.callbackEvent.create({
+    data: { taskId, outcome, reportedStatus: callback.reportedStatus, confirmedStatus: callback.confirmedStatus, detail: callback.detail },
   });
 }
 
