@@ -192,31 +192,32 @@ async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
   }
   await deps.afterProviderAnswer?.(answer);
 
-  // The usual answer (queued or running, to a task nothing else has touched): its id and
-  // its state in one statement that returns the row, with both timeline lines.
+  // The usual answer (queued or running, to a task nothing else has touched): its id, its
+  // state and both timeline lines in one statement (atomic without a transaction of its own);
+  // the task returned is the one stored with what this statement wrote.
   const status: TaskStatus = answer.status;
   if (!isTerminal(status) && STATUS_RANK[status] > STATUS_RANK.submitting) {
     const progress = Math.round(answer.progress);
-    const recorded = await transaction(deps.db, async (tx) => {
-      const [row] = await tx.task.updateManyAndReturn({
-        where: { id, providerTaskId: null, status: "submitting" },
-        data: {
-          providerTaskId: answer.id,
-          usage: (answer.usage ?? undefined) as object | undefined,
-          submittedAt: new Date(),
-          errorMessage: null,
-          status,
-          progress,
-        },
-      });
-      if (!row) return null;
-      await recordTaskEvents(tx, id, [
-        { kind: "accepted", source: "submit", detail: answer.id },
-        { kind: "progress", status, progress, source: "submit" },
-      ]);
-      return row;
-    });
-    if (recorded) return recorded;
+    const at = new Date();
+    const usage = answer.usage ?? null;
+    const events = taskEventsJson(id, [
+      { kind: "accepted", source: "submit", detail: answer.id },
+      { kind: "progress", status, progress, source: "submit" },
+    ]);
+    const recorded = await deps.db.$executeRaw`
+      WITH accepted AS (
+        UPDATE "Task" SET "providerTaskId" = ${answer.id}, "usage" = COALESCE(${usage === null ? null : JSON.stringify(usage)}::jsonb, "usage"),
+          "submittedAt" = ${at}, "errorMessage" = NULL, "status" = ${status}::"TaskStatus", "progress" = ${progress}, "updatedAt" = ${at}
+        WHERE "id" = ${id} AND "providerTaskId" IS NULL AND "status" = 'submitting'
+        RETURNING "id"
+      )
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "status", "progress", "source", "detail")
+      SELECT accepted."id", ${at}, e.v->>'kind', (e.v->>'status')::"TaskStatus", (e.v->>'progress')::int, e.v->>'source', e.v->>'detail'
+      FROM accepted, jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS e(v, n)
+      ORDER BY e.n`;
+    if (recorded === 2) {
+      return { ...task, providerTaskId: answer.id, usage: (usage ?? task.usage) as Task["usage"], submittedAt: at, errorMessage: null, status, progress, updatedAt: at };
+    }
   }
 
   // Otherwise (the task already moved, or the answer is final): the id first, then the state
