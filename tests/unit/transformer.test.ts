@@ -18,6 +18,9 @@ describe("tRPC transformer", () => {
     ["a list page", { tasks: Array.from({ length: 20 }, (_, i) => row(i)), nextCursor: "abc", timeZone: "Europe/Berlin" }],
     ["no dates at all", { ok: true, n: 3, s: "x", list: [1, 2, 3], empty: {} }],
     ["a top-level array", [new Date(5), "x", undefined]],
+    ["a top-level array of dates and rows", [new Date(5), { at: new Date(6), n: 1 }, null]],
+    ["a top-level number", 42],
+    ["a key named toJSON", { toJSON: "x", at: new Date(1) }],
     ["a string", "hello"],
     ["null", null],
     ["a date", new Date(7)],
@@ -33,8 +36,15 @@ describe("tRPC transformer", () => {
     ["a null-prototype object", Object.assign(Object.create(null) as object, { at: new Date(3) })],
   ];
 
-  it.each(cases)("writes what superjson writes: %s", (_, value) => {
-    expect(serialize(value)).toEqual(superjson.serialize(value));
+  it.each(cases)("puts on the wire exactly what superjson does: %s", (_, value) => {
+    expect(JSON.stringify(serialize(value))).toBe(JSON.stringify(superjson.serialize(value)));
+  });
+
+  it("writes the rows themselves (no copy) when they are plain", () => {
+    const page = { tasks: [row(1), row(2)].map((r) => ({ ...r, error: null, nested: { deep: [{ at: new Date(0) }, null] } })), nextCursor: null };
+    const out = serialize(page) as { json: unknown; meta?: { values: Record<string, unknown> } };
+    expect(out.json).toBe(page);
+    expect(Object.keys(out.meta!.values)).toContain("tasks.1.createdAt");
   });
 
   it.each(cases)("reads back with superjson: %s", (_, value) => {
