@@ -8,14 +8,14 @@ import { budgetNotifier } from "./budgets/notify.ts";
 import { callbackUrlFor } from "./callbacks/token.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { httpMediaOrigins, type RuntimeConfig } from "./config.ts";
-import { createMediaFetcher, largestMediaBytes } from "./media/index.ts";
+import { createMediaCheckCache, createMediaFetcher, largestMediaBytes } from "./media/index.ts";
 import { createEvolinkProvider } from "./provider/evolink.ts";
 import type { VideoProvider } from "./provider/types.ts";
 import { createStorage, type ObjectStorage } from "./storage/storage.ts";
 import { createMailer, type Mailer } from "./mail/mailer.ts";
 import type { TaskDeps } from "./tasks/tasks.ts";
 import type { TeamDeps } from "./team/deps.ts";
-import { createMediaSource } from "./uploads/media-source.ts";
+import { createMediaSource, isOwnUploadLink } from "./uploads/media-source.ts";
 import type { FileCheckDeps } from "./media/file-check.ts";
 import { uploadAvailability, type UploadAvailability } from "./uploads/availability.ts";
 import type { UploadDeps } from "./uploads/uploads.ts";
@@ -79,6 +79,8 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       defaultTimeZone: config.defaultTimeZone,
       notifyBudget: budgetNotifier({ db, mailer, currency: config.prices.currency }),
       fetchMedia,
+      // A submit from a file checked in the last 30 s reuses that check (own uploads are always read again).
+      mediaChecks: createMediaCheckCache({ ttlMs: 30_000, maxEntries: 500, cacheable: (url) => !isOwnUploadLink(url, config.publicBaseUrl) }),
       callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
     },
   };

@@ -21,7 +21,8 @@ const TASKS = 1_000_000;
 const PEOPLE = 1_000;
 const RUNS = 7;
 
-async function seed(db: Db, log: (line: string) => void): Promise<void> {
+/** The shared seed of the benchmark database (the other benchmarks reuse it): set-based, once. */
+export async function seed(db: Db, log: (line: string) => void): Promise<void> {
   const have = await db.task.count();
   if (have >= TASKS && (await db.budget.count()) > 0) return log(`seeded already: ${have} tasks`);
   log(`seeding ${PEOPLE} people and ${TASKS} tasks (set-based INSERT … SELECT, once)…`);

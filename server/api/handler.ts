@@ -1,12 +1,12 @@
 /**
  * The tRPC HTTP endpoint (app/api/trpc/[trpc]/route.ts serves it): refuses a
  * URL or body that is not storable text before tRPC parses it, builds the
- * context from the request's session, and logs internal errors in full under
+ * context from the request's session cookie (server/auth/request-session.ts), and logs internal errors in full under
  * the reference the person is shown.
  */
 import "server-only";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { currentSession } from "../auth/current-user.ts";
+import { sessionOfRequest } from "../auth/request-session.ts";
 import { readTextWithin } from "../http/body.ts";
 import { clientAddressOf } from "../http/client-address.ts";
 import { routeHandler, type HttpHandler } from "../http/errors.ts";
@@ -18,7 +18,8 @@ import { errorReference, type Context } from "./trpc.ts";
 export const MAX_TRPC_BODY_BYTES = 1024 * 1024;
 
 export async function contextFor(services: Services, req: Request): Promise<Context> {
-  const session = await currentSession();
+  // The cookie's session checked against its row (one query), without Auth.js re-issuing the cookie on every call.
+  const session = await sessionOfRequest({ db: services.db, secret: services.config.authSecret }, req.headers);
   return { services, user: session?.user ?? null, sessionId: session?.sessionId ?? null, clientAddress: clientAddressOf(req.headers) };
 }
 

@@ -5,13 +5,13 @@
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, fieldErrorsOf, type AppErrorCode, type FieldErrors } from "../errors.ts";
 import { internalErrorMessage, newErrorReference } from "../http/errors.ts";
 import { assertStorableInput } from "../http/text.ts";
 import type { Services } from "../services.ts";
 import type { SessionUser } from "../users/users.ts";
+import { transformer } from "./transformer.ts";
 
 export interface Context {
   services: Services;
@@ -49,7 +49,8 @@ export function errorReference(error: TRPCError): string {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // superjson's format, written faster for plain rows and dates (transformer.ts).
+  transformer,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     if (error.code === "INTERNAL_SERVER_ERROR") {

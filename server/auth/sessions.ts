@@ -46,10 +46,12 @@ export async function startSession(db: Db, userId: string, origin: SessionOrigin
  */
 export async function checkSession(db: Db, sessionId: unknown, now = new Date()): Promise<SessionUser | null> {
   if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 100) return null;
-  const session = await db.userSession.findUnique({
-    where: { id: sessionId },
-    select: { revokedAt: true, expiresAt: true, lastSeenAt: true, user: { select: { id: true, email: true, name: true, role: true, status: true } } },
-  });
+  // The session and its user in one round trip (Prisma's relation select would make two).
+  const [row] = await db.$queryRaw<Array<{ revokedAt: Date | null; expiresAt: Date; lastSeenAt: Date; id: string; email: string; name: string | null; role: SessionUser["role"]; status: string }>>`
+    SELECT s."revokedAt", s."expiresAt", s."lastSeenAt", u.id, u.email, u.name, u.role::text AS role, u.status::text AS status
+    FROM "UserSession" s JOIN "User" u ON u.id = s."userId"
+    WHERE s.id = ${sessionId}`;
+  const session = row && { revokedAt: row.revokedAt, expiresAt: row.expiresAt, lastSeenAt: row.lastSeenAt, user: row };
   if (!session || session.revokedAt !== null || session.expiresAt <= now || session.user.status !== "active") return null;
   if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_EVERY_MS) {
     await db.userSession.updateMany({ where: { id: sessionId, revokedAt: null }, data: { lastSeenAt: now } });

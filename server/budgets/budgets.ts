@@ -15,7 +15,7 @@
  * month starts from what was already spent.
  */
 import type { Db, Tx } from "../db/client.ts";
-import { transaction } from "../db/client.ts";
+import { Prisma, transaction } from "../db/client.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { AppError } from "../errors.ts";
 import { monthBounds, monthOf } from "../usage/periods.ts";
@@ -122,28 +122,65 @@ export async function reserveBudget(
   input: { userId: string; estimate: number; timeZone: string; currency: string; now: Date },
 ): Promise<{ month: string; alerts: BudgetAlert[] }> {
   const month = monthOf(input.now, input.timeZone);
-  const limits = await limitsOf(tx, input.userId);
-  const alerts: BudgetAlert[] = [];
-  // Always the same order (team, then the person), so concurrent submits never deadlock.
-  const ledgers = [
-    { key: TEAM_KEY, scope: "team" as const, limit: limits.team },
-    { key: userKey(input.userId), scope: "personal" as const, limit: limits.personal?.limit ?? null },
-  ];
-  for (const { key, scope, limit } of ledgers) {
-    await tx.$executeRaw`INSERT INTO "BudgetLedger" ("key", "month") VALUES (${key}, ${month}) ON CONFLICT DO NOTHING`;
-    const [row] = await tx.$queryRaw<Array<{ reserved: string; spent: string }>>`
+  const teamKey = TEAM_KEY;
+  const personKey = userKey(input.userId);
+  // One statement reads the limits (the person's own, else the default), holds the
+  // estimate on both rows (the team's first; the person's runs only once the team's
+  // took: always the same order, so concurrent submits never deadlock) and says
+  // whether both rows exist. Every submit locks the team's row until COMMIT: one
+  // round trip while it is held.
+  const hold = () => tx.$queryRaw<Array<{ team: string | null; person: string | null; teamLimit: string | null; personLimit: string | null; rows: number }>>`
+    WITH lim AS (
+      SELECT (SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${teamKey}) AS team,
+             COALESCE((SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${personKey}),
+                      (SELECT "monthlyLimit" FROM "Budget" WHERE "key" = ${DEFAULT_KEY})) AS person,
+             (SELECT count(*)::int FROM "BudgetLedger" WHERE "key" IN (${teamKey}, ${personKey}) AND "month" = ${month}) AS rows
+    ), team AS (
       UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
-      WHERE "key" = ${key} AND "month" = ${month}
-        AND (${limit}::numeric IS NULL OR "reserved" + "spent" + ${input.estimate} <= ${limit}::numeric)
-      RETURNING "reserved"::text, "spent"::text`;
-    if (!row) {
+      WHERE "key" = ${teamKey} AND "month" = ${month}
+        -- Nothing is held until both rows exist (the caller creates them and asks again).
+        AND (SELECT rows FROM lim) = 2
+        AND ((SELECT team FROM lim) IS NULL OR "reserved" + "spent" + ${input.estimate} <= (SELECT team FROM lim))
+      RETURNING ("reserved" + "spent")::text AS used
+    ), person AS (
+      UPDATE "BudgetLedger" SET "reserved" = "reserved" + ${input.estimate}
+      WHERE EXISTS (SELECT 1 FROM team) AND "key" = ${personKey} AND "month" = ${month}
+        AND ((SELECT person FROM lim) IS NULL OR "reserved" + "spent" + ${input.estimate} <= (SELECT person FROM lim))
+      RETURNING ("reserved" + "spent")::text AS used
+    )
+    SELECT (SELECT used FROM team) AS team, (SELECT used FROM person) AS person,
+           lim.team::text AS "teamLimit", lim.person::text AS "personLimit", lim.rows
+    FROM lim`;
+  let [held] = await hold();
+  if (held!.rows < 2) {
+    // The month's first submit (for the team or the person): both rows exist first, then the
+    // holds. NOT EXISTS reads the committed row, so a submit does not wait here for another
+    // one that holds the row (ON CONFLICT alone would).
+    await tx.$executeRaw`
+      INSERT INTO "BudgetLedger" ("key", "month")
+      SELECT k, ${month} FROM unnest(ARRAY[${teamKey}, ${personKey}]::text[]) AS k
+      WHERE NOT EXISTS (SELECT 1 FROM "BudgetLedger" l WHERE l."key" = k AND l."month" = ${month})
+      ON CONFLICT DO NOTHING`;
+    [held] = await hold();
+  }
+  const toLimit = (v: string | null) => (v === null ? null : Number(v));
+  const [team, person] = [
+    { key: teamKey, scope: "team" as const, limit: toLimit(held!.teamLimit) },
+    { key: personKey, scope: "personal" as const, limit: toLimit(held!.personLimit) },
+  ];
+  const alerts: BudgetAlert[] = [];
+  for (const [{ key, scope, limit }, used] of [
+    [team, held?.team ?? null],
+    [person, held?.person ?? null],
+  ] as const) {
+    if (used === null) {
       const current = await tx.budgetLedger.findUniqueOrThrow({ where: { key_month: { key, month } } });
       throw overBudget(scope, key, limit ?? 0, Number(current.reserved) + Number(current.spent), input.estimate, month, input.timeZone, input.currency);
     }
     if (limit !== null) {
-      const used = round6(Number(row.reserved) + Number(row.spent));
-      for (const threshold of await crossedThresholds(tx, key, month, limit, used, input.now)) {
-        alerts.push({ scope, userId: scope === "personal" ? input.userId : null, month, threshold: threshold as BudgetAlert["threshold"], limit, used });
+      const total = round6(Number(used));
+      for (const threshold of await crossedThresholds(tx, key, month, limit, total, input.now)) {
+        alerts.push({ scope, userId: scope === "personal" ? input.userId : null, month, threshold: threshold as BudgetAlert["threshold"], limit, used: total });
       }
     }
   }
@@ -151,17 +188,24 @@ export async function reserveBudget(
 }
 
 /**
- * Settles a task's reservation when it ends (inside its final transaction):
- * the hold is released and the billed cost added to what was spent.
+ * Settles a task's reservation when it ends: the hold is released and the
+ * billed cost added to what was spent, as two CTEs of the statement that ends
+ * the task (finishTask; `ended` names the CTE whose row says the task ended
+ * now): nothing is settled unless it did. The team's row first, then the
+ * person's, as the holds take them (no deadlock with a submit).
  */
-export async function settleBudget(tx: Tx, task: { userId: string; budgetMonth: string | null; reservedCost: unknown }, cost: number): Promise<void> {
-  if (!task.budgetMonth) return; // a task from before budgets
+export function settleBudgetCtes(task: { userId: string; budgetMonth: string | null; reservedCost: unknown }, cost: number, ended: string): Prisma.Sql {
   const held = Number(task.reservedCost ?? 0);
-  for (const key of [TEAM_KEY, userKey(task.userId)]) {
-    await tx.$executeRaw`
+  const cte = Prisma.raw(`"${ended.replace(/"/g, "")}"`);
+  return Prisma.sql`settle_team AS (
       UPDATE "BudgetLedger" SET "reserved" = GREATEST("reserved" - ${held}, 0), "spent" = "spent" + ${cost}
-      WHERE "key" = ${key} AND "month" = ${task.budgetMonth}`;
-  }
+      WHERE EXISTS (SELECT 1 FROM ${cte}) AND "key" = ${TEAM_KEY} AND "month" = ${task.budgetMonth}
+      RETURNING 1
+    ), settle_person AS (
+      UPDATE "BudgetLedger" SET "reserved" = GREATEST("reserved" - ${held}, 0), "spent" = "spent" + ${cost}
+      WHERE EXISTS (SELECT 1 FROM ${cte}) AND (SELECT count(*) FROM settle_team) >= 0 AND "key" = ${userKey(task.userId)} AND "month" = ${task.budgetMonth}
+      RETURNING 1
+    )`;
 }
 
 export interface BudgetUse {

@@ -125,27 +125,24 @@ export async function handleProviderCallback(
     return { outcome: "deferred" };
   }
   if (confirmed.id !== body.id) return reject("The provider's answer names another task", body.status);
-  await timeline(
-    body.status === confirmed.status
-      ? `It said ${body.status}; the service confirms it.`
-      : `It said ${body.status}; the service says ${confirmed.status}, which is what the portal records.`,
-  );
 
   if (task.providerTaskId === null) {
     // Our record of the create answer was lost, but this task's own callback
     // URL was used and the provider confirms the task: adopt its id.
     await adoptProviderTaskId(db, task.id, confirmed.id);
   }
-  const changed = await applyProviderTask(db, task, confirmed, "callback");
-  const outcome: CallbackOutcome = changed ? "applied" : "duplicate";
-  await log({
-    taskId: task.id,
-    outcome,
-    reportedStatus: body.status,
+  // The timeline line (before the change it brings), the change and this callback's log:
+  // for a final state, one statement (applyProviderTask).
+  const changed = await applyProviderTask(db, task, confirmed, "callback", {
+    line:
+      body.status === confirmed.status
+        ? `It said ${body.status}; the service confirms it.`
+        : `It said ${body.status}; the service says ${confirmed.status}, which is what the portal records.`,
+    reportedStatus: storableText(body.status),
     confirmedStatus: confirmed.status,
-    detail: body.status !== confirmed.status ? `the body said ${body.status}; the provider says ${confirmed.status}` : undefined,
+    detail: body.status !== confirmed.status ? storableText(`the body said ${body.status}; the provider says ${confirmed.status}`.slice(0, 1000)) : undefined,
   });
-  return { outcome };
+  return { outcome: changed ? "applied" : "duplicate" };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

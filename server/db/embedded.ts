@@ -40,6 +40,8 @@ export interface EmbeddedOptions {
   port: number;
   password: string;
   database?: string;
+  /** Extra server settings (`-c name=value`), e.g. the benchmarks' statement counting. */
+  settings?: Record<string, string>;
   log?: (message: string) => void;
   /** What a person should read (not PostgreSQL's own log): an orphaned server being stopped. */
   notice?: (message: string) => void;
@@ -66,7 +68,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     // PostgreSQL refuses to run as root; the package then runs it as a
     // `postgres` system user that it creates when missing.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`])],
     onLog: (m: unknown) => log(String(m).trimEnd()),
     onError: (e: unknown) => log(`[postgres] ${String(e)}`),
   });

@@ -10,12 +10,15 @@
  *   Next.js then puts on its own scripts (server/http/security-headers.ts);
  * - a state-changing request sent by another site's page is refused before
  *   it reaches a route, a server action or tRPC.
+ * It also answers tRPC and provider callbacks itself, through the same route
+ * handlers but without Next.js's request handling around them (api-routes.ts).
  * It also stops gracefully: no new connections, in-flight requests finish.
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
+import { apiRouteFor, serveApiRoute } from "./api-routes.ts";
 import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
@@ -91,7 +94,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     }
     // Next.js reads the nonce for its scripts from the request's policy.
     req.headers["content-security-policy"] = headers["Content-Security-Policy"];
-    handle(req, res).catch((err: unknown) => {
+    // tRPC and provider callbacks: their route handlers, called without Next.js's request handling around them (api-routes.ts).
+    const api = apiRouteFor(req.method, req.url);
+    (api ? serveApiRoute(req, res, publicOrigin, api) : handle(req, res)).catch((err: unknown) => {
       log(`[web] unhandled error for ${req.method} ${redactedPath(req.url)}: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
       else res.destroy();

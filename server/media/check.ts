@@ -147,6 +147,44 @@ export interface MediaCheckDeps {
   fetchMedia: (url: string, opts?: { maxBytes?: number }) => Promise<FetchedMedia | null>;
   /** The limits; MEDIA_RULES unless a test sets smaller ones. */
   rules?: MediaRules;
+  /** Recent checks of the same URL (createMediaCheckCache), reused instead of downloading the file again. */
+  cache?: MediaCheckCache;
+}
+
+/**
+ * The checks of recently checked files, by field and URL, for a short time:
+ * a team submitting from the same image (or a form submitting what it has
+ * just checked) downloads and probes it once, not once per submit. Only
+ * files that were fetched are kept (a file that could not be had is tried
+ * again); concurrent checks of the same URL share one download. Every
+ * download still goes through the guarded fetcher.
+ */
+export interface MediaCheckCache {
+  check(key: string, url: string, run: () => Promise<MediaUrlCheck>): Promise<MediaUrlCheck>;
+}
+
+export function createMediaCheckCache(opts: { ttlMs: number; maxEntries: number; cacheable?: (url: string) => boolean; now?: () => number }): MediaCheckCache {
+  const now = opts.now ?? Date.now;
+  const entries = new Map<string, { at: number; result: Promise<MediaUrlCheck> }>();
+  return {
+    check(key, url, run) {
+      if (opts.cacheable && !opts.cacheable(url)) return run();
+      const hit = entries.get(key);
+      if (hit && now() - hit.at < opts.ttlMs) return hit.result;
+      entries.delete(key);
+      const result = run();
+      entries.set(key, { at: now(), result });
+      // Oldest first (insertion order): the map never holds more than maxEntries.
+      while (entries.size > opts.maxEntries) entries.delete(entries.keys().next().value!);
+      result.then(
+        (r) => {
+          if (r.unchecked && entries.get(key)?.result === result) entries.delete(key);
+        },
+        () => entries.get(key)?.result === result && entries.delete(key),
+      );
+      return result;
+    },
+  };
 }
 
 export interface MediaCheckResult {
@@ -198,6 +236,11 @@ export interface MediaUrlCheck {
 export async function checkMediaUrl(field: MaterialName, url: string, deps: MediaCheckDeps): Promise<MediaUrlCheck> {
   const rules = deps.rules ?? MEDIA_RULES;
   const limit = rules[MEDIA_KIND_OF[field]].maxBytes;
+  if (deps.cache) return deps.cache.check(`${field} ${limit} ${url}`, url, () => fetchAndCheck(field, url, { ...deps, cache: undefined }, rules, limit));
+  return fetchAndCheck(field, url, deps, rules, limit);
+}
+
+async function fetchAndCheck(field: MaterialName, url: string, deps: MediaCheckDeps, rules: MediaRules, limit: number): Promise<MediaUrlCheck> {
   const fetched = await deps.fetchMedia(url, { maxBytes: limit }).catch(() => null);
   if (fetched === null) return { errors: [], unchecked: true };
   if (!("bytes" in fetched)) return { errors: [tooLargeMessage(field, limit, fetched.size)] };
@@ -227,7 +270,7 @@ export async function checkGenerationMedia(input: GenerationInput, deps: MediaCh
 
   await Promise.all(
     materialUrls(input).map(async ([field, url]) => {
-      const checked = await checkMediaUrl(field, url, { fetchMedia: fetchOnce, rules });
+      const checked = await checkMediaUrl(field, url, { fetchMedia: fetchOnce, rules, cache: deps.cache });
       if (checked.unchecked) {
         result.facts.unchecked.push(field);
         result.warnings.push(uncheckedMessage(field));

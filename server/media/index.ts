@@ -1,6 +1,6 @@
 /** Media probing and the media rules: see check.ts (rules on files), fetch.ts (downloads), probe.ts, rules.ts. */
-export { checkGenerationMedia, checkMediaBytes, hasFieldErrors, MEDIA_KIND_OF, summarizeFieldErrors } from "./check.ts";
-export type { MediaCheckDeps, MediaCheckResult, MediaFacts, MediaKind } from "./check.ts";
+export { checkGenerationMedia, checkMediaBytes, createMediaCheckCache, hasFieldErrors, MEDIA_KIND_OF, summarizeFieldErrors } from "./check.ts";
+export type { MediaCheckCache, MediaCheckDeps, MediaCheckResult, MediaFacts, MediaKind } from "./check.ts";
 export { createMediaFetcher } from "./fetch.ts";
 export type { FetchedMedia, MediaFetcher, MediaFetcherOptions, ResolveHost } from "./fetch.ts";
 export { probeAudio, probeImage, probeMp4 } from "./probe.ts";

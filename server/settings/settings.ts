@@ -14,9 +14,16 @@ const TIME_ZONE = "reportingTimeZone";
 
 export async function reportingTimeZone(db: Pick<Db, "teamSetting">, fallback: string): Promise<string> {
   const row = await db.teamSetting.findUnique({ where: { key: TIME_ZONE } });
-  const value = row?.value;
+  return timeZoneOfSetting(row?.value, fallback);
+}
+
+/** The setting's stored value as a time zone (the fallback when unset or not a zone). */
+export function timeZoneOfSetting(value: unknown, fallback: string): string {
   return typeof value === "string" && isTimeZone(value) ? value : fallback;
 }
+
+/** The setting's key, for a query that reads it alongside other things (one round trip). */
+export const REPORTING_TIME_ZONE_KEY = TIME_ZONE;
 
 export async function setReportingTimeZone(db: Db, actor: Actor, zone: string, fallback: string): Promise<string> {
   if (!isTimeZone(zone)) throw new AppError("BAD_REQUEST", `${zone} is not a time zone; use a name such as Europe/Paris or America/New_York.`, { timeZone: ["Use a time zone name such as Europe/Paris."] });

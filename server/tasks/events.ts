@@ -45,18 +45,33 @@ export type EventWriter = Pick<Prisma.TransactionClient, "taskEvent">;
 
 const MAX_DETAIL_CHARS = 1000;
 
+function eventRow(taskId: string, event: TaskEventInput) {
+  return {
+    taskId,
+    kind: event.kind,
+    status: event.status ?? null,
+    progress: event.progress ?? null,
+    source: event.source ?? null,
+    detail: event.detail ? storableText(event.detail.slice(0, MAX_DETAIL_CHARS)) : null,
+  };
+}
+
 /** Appends one event to a task's timeline. */
 export async function recordTaskEvent(db: EventWriter, taskId: string, event: TaskEventInput): Promise<void> {
-  await db.taskEvent.create({
-    data: {
-      taskId,
-      kind: event.kind,
-      status: event.status ?? null,
-      progress: event.progress ?? null,
-      source: event.source ?? null,
-      detail: event.detail ? storableText(event.detail.slice(0, MAX_DETAIL_CHARS)) : null,
-    },
-  });
+  await db.taskEvent.create({ data: eventRow(taskId, event) });
+}
+
+/**
+ * Rows for a statement that writes timeline lines itself (as JSON, read with
+ * jsonb_array_elements … WITH ORDINALITY so ids follow the array's order).
+ */
+export function taskEventsJson(taskId: string, events: Array<TaskEventInput & { always?: boolean }>): string {
+  return JSON.stringify(events.map((e) => ({ ...eventRow(taskId, e), always: e.always ?? false })));
+}
+
+/** Appends several events in their order, in one statement (ids follow the array's order). */
+export async function recordTaskEvents(db: EventWriter, taskId: string, events: TaskEventInput[]): Promise<void> {
+  await db.taskEvent.createMany({ data: events.map((e) => eventRow(taskId, e)) });
 }
 
 /** One line of the timeline as the page shows it. */

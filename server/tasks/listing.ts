@@ -14,13 +14,15 @@ import { likeLiteral, usageTotals, type TaskSetFilter, type UsageTotals } from "
 import type { SessionUser } from "../users/users.ts";
 import type { GENERATION_MODES } from "../generation/request-schema.ts";
 import type { TASK_STATUSES, TaskListFilters, TaskSort } from "./list-filters.ts";
-import { toTaskView, type TaskView } from "./tasks.ts";
+import { TASK_VIEW_SELECT, toTaskView, type TaskOwner, type TaskView } from "./tasks.ts";
 
 const OWNER_SELECT = { id: true, email: true, name: true } as const;
 
 export interface TaskListScope {
   /** One person's tasks; absent: the whole team's (admins). */
   userId?: string;
+  /** The owner of every row, when the list is one person's and they are known (one's own history): no join for it. */
+  owner?: TaskOwner;
   /** The reporting time zone the filter's days are in. */
   timeZone: string;
   /** Created at or after / before these instants (the admins' list from the usage page). */
@@ -118,6 +120,8 @@ function orderOf(sort: TaskSort, cursor: Cursor | null): { orderBy: Prisma.TaskO
   }
 }
 
+type TaskRow = Parameters<typeof toTaskView>[0] & { user: TaskOwner };
+
 /** One page of a filtered, sorted task list, with the cursor of the next page (null on the last). */
 export async function listTasks(
   db: Db,
@@ -128,12 +132,12 @@ export async function listTasks(
   const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
   const sort = filters.sort ?? "newest";
   const { orderBy, after } = orderOf(sort, page.cursor ? decode(page.cursor) : null);
-  const rows = await db.task.findMany({
-    where: { AND: [whereOf(taskSetOf(scope, filters)), after] },
-    include: { user: { select: OWNER_SELECT } },
-    orderBy,
-    take: limit + 1,
-  });
+  const where = { AND: [whereOf(taskSetOf(scope, filters)), after] };
+  // Only the columns the list shows (not the stored request or usage); the owner joined only when not known.
+  const owner = scope.owner && scope.userId === scope.owner.id ? scope.owner : null;
+  const rows: Array<TaskRow> = owner
+    ? (await db.task.findMany({ where, select: TASK_VIEW_SELECT, orderBy, take: limit + 1 })).map((t) => ({ ...t, user: owner }))
+    : await db.task.findMany({ where, select: { ...TASK_VIEW_SELECT, user: { select: OWNER_SELECT } }, orderBy, take: limit + 1 });
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   const nextCursor =
@@ -155,8 +159,12 @@ export interface HistoryDeps {
 
 /** A page of one's own history (the filters' days in the team's reporting time zone). */
 export async function historyPage(deps: HistoryDeps, user: SessionUser, filters: TaskListFilters, page: { cursor?: string; limit?: number }) {
-  const timeZone = await reportingTimeZone(deps.db, deps.defaultTimeZone);
-  return { ...(await listTasks(deps.db, { userId: user.id, timeZone }, filters, page)), timeZone };
+  const owner = { id: user.id, email: user.email, name: user.name };
+  const zone = reportingTimeZone(deps.db, deps.defaultTimeZone);
+  // Without days to place, the page does not need the time zone: both queries at once.
+  const list = filters.from || filters.to ? zone.then((timeZone) => listTasks(deps.db, { userId: user.id, owner, timeZone }, filters, page)) : listTasks(deps.db, { userId: user.id, owner, timeZone: deps.defaultTimeZone }, filters, page);
+  const [timeZone, result] = await Promise.all([zone, list]);
+  return { ...result, timeZone };
 }
 
 /** The totals of one's filtered history (every page). */

@@ -4,16 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { billedSecondsFor, costAt, estimateCost, type PriceTable } from "../billing/billing.ts";
-import { noteRefusal, OverBudgetError, reserveBudget, settleBudget, type BudgetAlert } from "../budgets/budgets.ts";
-import { transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
-import { reportingTimeZone } from "../settings/settings.ts";
+import { noteRefusal, OverBudgetError, reserveBudget, settleBudgetCtes, type BudgetAlert } from "../budgets/budgets.ts";
+import { Prisma, transaction, type Db, type Task, type TaskStatus } from "../db/client.ts";
+import { REPORTING_TIME_ZONE_KEY, timeZoneOfSetting } from "../settings/settings.ts";
+import { monthOf } from "../usage/periods.ts";
 import { AppError } from "../errors.ts";
 import { ProviderError, type GenerationRequestBody, type ProviderTask, type VideoProvider } from "../provider/types.ts";
-import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaFetcher } from "../media/index.ts";
+import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaCheckCache, type MediaFetcher } from "../media/index.ts";
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
-import { recordTaskEvent, type TaskEventKind, type TaskEventSource } from "./events.ts";
+import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -27,6 +28,8 @@ export interface TaskDeps {
   notifyBudget?: (alerts: BudgetAlert[]) => Promise<void>;
   /** Fetches media once to check it before any money is spent (server/media/). */
   fetchMedia: MediaFetcher;
+  /** Recent checks of the same file, reused for a short time (server/media/check.ts). */
+  mediaChecks?: MediaCheckCache;
   /**
    * Test seam: runs after the provider accepted a task and before the portal
    * records it. Throwing here is a crash at the worst moment.
@@ -52,12 +55,17 @@ function notify(deps: TaskDeps, alerts: BudgetAlert[]): void {
 export async function createTask(deps: TaskDeps, user: SessionUser, input: GenerationInput, opts: CreateTaskOptions = {}): Promise<Task> {
   const sameRequest = (clientRequestId: string) =>
     deps.db.task.findUnique({ where: { userId_clientRequestId: { userId: user.id, clientRequestId } } });
-  if (opts.clientRequestId) {
+  // One round trip: whether this request was already stored (same key), and the reporting time zone.
+  const [first] = await deps.db.$queryRaw<Array<{ existing: string | null; timeZone: unknown }>>`
+    SELECT (SELECT id FROM "Task" WHERE "userId" = ${user.id} AND "clientRequestId" = ${opts.clientRequestId ?? null}) AS existing,
+           (SELECT value FROM "TeamSetting" WHERE key = ${REPORTING_TIME_ZONE_KEY}) AS "timeZone"`;
+  if (opts.clientRequestId && first?.existing) {
     const existing = await sameRequest(opts.clientRequestId);
     if (existing) return existing;
   }
+  const timeZone = timeZoneOfSetting(first?.timeZone, deps.defaultTimeZone);
   // The media rules, checked on the files themselves where the portal can fetch them.
-  const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia });
+  const media = await checkGenerationMedia(input, { fetchMedia: deps.fetchMedia, cache: deps.mediaChecks });
   if (hasFieldErrors(media.fieldErrors)) {
     throw new AppError("BAD_REQUEST", summarizeFieldErrors(media.fieldErrors), media.fieldErrors);
   }
@@ -72,16 +80,10 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
   let alerts: BudgetAlert[] = [];
   const now = new Date();
   try {
-    // The estimate is held against the budgets in the transaction that stores the task.
+    // The estimate is held against the budgets in the transaction that stores the task,
+    // as its last statement: every submit locks the team's ledger row until COMMIT, so
+    // the row and its event are written first and the lock is held as briefly as it can be.
     task = await transaction(deps.db, async (tx) => {
-      const reserved = await reserveBudget(tx, {
-        userId: user.id,
-        estimate,
-        timeZone: await reportingTimeZone(tx, deps.defaultTimeZone),
-        currency: deps.prices.currency,
-        now,
-      });
-      alerts = reserved.alerts;
       const created = await tx.task.create({
       data: {
         id,
@@ -97,13 +99,16 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         currency: deps.prices.currency,
         estimatedCost: estimate,
         reservedCost: estimate,
-        budgetMonth: reserved.month,
+        budgetMonth: monthOf(now, timeZone),
         status: "submitting",
         // The instant the budget month was taken from: usage and budgets count the task in the same period.
         createdAt: now,
       },
     });
       await recordTaskEvent(tx, id, { kind: "stored", status: "submitting", source: "portal" });
+      // Over budget: throws, and the transaction stores nothing.
+      const reserved = await reserveBudget(tx, { userId: user.id, estimate, timeZone, currency: deps.prices.currency, now });
+      alerts = reserved.alerts;
       return created;
     });
   } catch (err) {
@@ -127,16 +132,26 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   const { id } = task;
   // Claim the submission: only one caller may make the paid call for a task,
   // and none after its owner cancelled it (cancelTask needs the same row unclaimed).
-  const claimed = await transaction(deps.db, async (tx) => {
-    const { count } = await tx.task.updateMany({
-      where: { id, status: "submitting", submitAttemptedAt: null },
-      data: { submitAttemptedAt: new Date() },
-    });
-    if (count === 1) await recordTaskEvent(tx, id, { kind: "sent", source: "submit" });
-    return count === 1;
-  });
+  // One statement (atomic without a transaction of its own): the claim and its timeline line.
+  const at = new Date();
+  const claimed =
+    (await deps.db.$executeRaw`
+      WITH claimed AS (
+        UPDATE "Task" SET "submitAttemptedAt" = ${at}, "updatedAt" = ${at}
+        WHERE id = ${id} AND status = 'submitting' AND "submitAttemptedAt" IS NULL
+        RETURNING id
+      )
+      INSERT INTO "TaskEvent" ("taskId", "at", kind, source) SELECT id, ${at}, 'sent', 'submit' FROM claimed`) === 1;
   if (!claimed) return deps.db.task.findUniqueOrThrow({ where: { id } });
+  return sendClaimed(deps, { ...task, submitAttemptedAt: at, updatedAt: at });
+}
 
+/**
+ * Makes the paid create call for a task this caller has claimed
+ * (submitAttemptedAt set by it) and records the answer.
+ */
+async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
+  const { id } = task;
   let answer: ProviderTask;
   try {
     answer = await deps.provider.createGeneration(task.request as unknown as GenerationRequestBody, { idempotencyKey: id });
@@ -177,6 +192,36 @@ export async function submitTask(deps: TaskDeps, task: Task): Promise<Task> {
   }
   await deps.afterProviderAnswer?.(answer);
 
+  // The usual answer (queued or running, to a task nothing else has touched): its id, its
+  // state and both timeline lines in one statement (atomic without a transaction of its own);
+  // the task returned is the one stored with what this statement wrote.
+  const status: TaskStatus = answer.status;
+  if (!isTerminal(status) && STATUS_RANK[status] > STATUS_RANK.submitting) {
+    const progress = Math.round(answer.progress);
+    const at = new Date();
+    const usage = answer.usage ?? null;
+    const events = taskEventsJson(id, [
+      { kind: "accepted", source: "submit", detail: answer.id },
+      { kind: "progress", status, progress, source: "submit" },
+    ]);
+    const recorded = await deps.db.$executeRaw`
+      WITH accepted AS (
+        UPDATE "Task" SET "providerTaskId" = ${answer.id}, "usage" = COALESCE(${usage === null ? null : JSON.stringify(usage)}::jsonb, "usage"),
+          "submittedAt" = ${at}, "errorMessage" = NULL, "status" = ${status}::"TaskStatus", "progress" = ${progress}, "updatedAt" = ${at}
+        WHERE "id" = ${id} AND "providerTaskId" IS NULL AND "status" = 'submitting'
+        RETURNING "id"
+      )
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "status", "progress", "source", "detail")
+      SELECT accepted."id", ${at}, e.v->>'kind', (e.v->>'status')::"TaskStatus", (e.v->>'progress')::int, e.v->>'source', e.v->>'detail'
+      FROM accepted, jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS e(v, n)
+      ORDER BY e.n`;
+    if (recorded === 2) {
+      return { ...task, providerTaskId: answer.id, usage: (usage ?? task.usage) as Task["usage"], submittedAt: at, errorMessage: null, status, progress, updatedAt: at };
+    }
+  }
+
+  // Otherwise (the task already moved, or the answer is final): the id first, then the state
+  // through the same monotonic path as callbacks and polls.
   await transaction(deps.db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id, providerTaskId: null },
@@ -282,56 +327,70 @@ interface FinishOptions {
   kind?: TaskEventKind;
   /** Further conditions on the row (a cancel: only while nothing was sent). */
   onlyIf?: { status?: TaskStatus; submitAttemptedAt?: null; providerTaskId?: null };
+  /** A provider callback that brought this state: its timeline line and its log row, written with the change. */
+  callback?: CallbackRecord;
 }
 
 /**
- * Writes a terminal state, its billing record and its timeline event in one
- * transaction, once: the conditional update lets exactly one caller through.
+ * What a provider callback leaves behind, whatever it changes: a line of the
+ * task's timeline (before the change it brings) and a CallbackEvent row whose
+ * outcome is "applied" when it changed the task, else "duplicate".
+ */
+export interface CallbackRecord {
+  line: string;
+  reportedStatus: string;
+  confirmedStatus: string;
+  detail?: string;
+}
+
+/**
+ * Writes a terminal state, its budget settlement, its billing record and its
+ * timeline event (and a callback's line and log) in one statement, once: the
+ * conditional update lets exactly one caller through, and the rest of the
+ * statement writes nothing but the callback's line and log unless it did.
  */
 async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOptions): Promise<boolean> {
   const billedSeconds = billedSecondsFor({ mode: task.mode, durationSeconds: task.durationSeconds }, final.status);
   const cost = costAt(Number(task.pricePerSecond), billedSeconds);
-  return transaction(db, async (tx) => {
-    const { count } = await tx.task.updateMany({
-      where: { ...opts.onlyIf, id: task.id, AND: [{ status: NOT_ENDED }] },
-      data: {
-        status: final.status,
-        progress: final.progress,
-        resultUrls: final.resultUrls,
-        errorCode: final.errorCode,
-        errorMessage: final.errorMessage,
-        billedSeconds,
-        cost,
-        reservedCost: 0,
-        completedAt: new Date(),
-        nextPollAt: null,
-        archiveStatus: final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none",
-      },
-    });
-    if (count !== 1) return false;
-    // The budget hold is settled to the billed cost (released for 0), once: only this caller got here.
-    await settleBudget(tx, task, cost);
-    await tx.billingRecord.create({
-      data: {
-        taskId: task.id,
-        userId: task.userId,
-        billedSeconds,
-        quality: task.quality,
-        pricePerSecond: task.pricePerSecond,
-        currency: task.currency,
-        cost,
-        usage: (final.usage ?? task.usage ?? undefined) as object | undefined,
-      },
-    });
-    await recordTaskEvent(tx, task.id, {
-      kind: opts.kind ?? final.status,
-      status: final.status,
-      progress: final.progress,
-      source: opts.source,
-      detail: final.errorCode,
-    });
-    return true;
-  });
+  const at = new Date();
+  const onlyIf = opts.onlyIf ?? {};
+  const usage = final.usage ?? task.usage ?? null;
+  const archive = final.status === "completed" && final.resultUrls.length > 0 ? "pending" : "none";
+  // The callback's line is written whatever happens (first: it comes before the change); the end's only with the change.
+  const log = opts.callback;
+  const events = taskEventsJson(task.id, [
+    ...(log ? [{ kind: "callback" as const, source: "callback" as const, detail: log.line, always: true }] : []),
+    { kind: opts.kind ?? final.status, status: final.status, progress: final.progress, source: opts.source, detail: final.errorCode },
+  ]);
+  const [row] = await db.$queryRaw<Array<{ changed: number }>>`
+    WITH ended AS (
+      UPDATE "Task" SET "status" = ${final.status}::"TaskStatus", "progress" = ${final.progress}, "resultUrls" = ${final.resultUrls}::text[],
+        "errorCode" = ${final.errorCode}, "errorMessage" = ${final.errorMessage}, "billedSeconds" = ${billedSeconds}, "cost" = ${cost},
+        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at}
+      WHERE "id" = ${task.id} AND "status" NOT IN ('completed', 'failed')
+        AND (${onlyIf.status ?? null}::"TaskStatus" IS NULL OR "status" = ${onlyIf.status ?? null}::"TaskStatus")
+        AND (NOT ${"submitAttemptedAt" in onlyIf}::boolean OR "submitAttemptedAt" IS NULL)
+        AND (NOT ${"providerTaskId" in onlyIf}::boolean OR "providerTaskId" IS NULL)
+      RETURNING "id"
+    ), ${task.budgetMonth ? settleBudgetCtes(task, cost, "ended") : Prisma.sql`settle_none AS (SELECT 1)`}, billing AS (
+      INSERT INTO "BillingRecord" ("id", "taskId", "userId", "billedSeconds", "quality", "pricePerSecond", "currency", "cost", "usage", "createdAt")
+      SELECT ${randomUUID()}, "id", ${task.userId}, ${billedSeconds}, ${task.quality}, ${task.pricePerSecond}, ${task.currency}, ${cost},
+             ${usage === null ? null : JSON.stringify(usage)}::jsonb, ${at}
+      FROM ended
+    ), events AS (
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "status", "progress", "source", "detail")
+      SELECT e.v->>'taskId', ${at}, e.v->>'kind', (e.v->>'status')::"TaskStatus", (e.v->>'progress')::int, e.v->>'source', e.v->>'detail'
+      FROM jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS e(v, n)
+      WHERE (e.v->>'always')::boolean OR EXISTS (SELECT 1 FROM ended)
+      ORDER BY e.n
+    ), logged AS (
+      INSERT INTO "CallbackEvent" ("id", "taskId", "receivedAt", "reportedStatus", "confirmedStatus", "outcome", "detail")
+      SELECT ${randomUUID()}, ${task.id}, ${at}, ${log?.reportedStatus ?? null}, ${log?.confirmedStatus ?? null},
+             CASE WHEN EXISTS (SELECT 1 FROM ended) THEN 'applied' ELSE 'duplicate' END, ${log?.detail ?? null}
+      WHERE ${log !== undefined}::boolean
+    )
+    SELECT (SELECT count(*)::int FROM ended) AS changed`;
+  return row?.changed === 1;
 }
 
 /** Ends a task that the provider will not finish for us (deadline, unknown submission). */
@@ -383,16 +442,16 @@ export async function cancelTask(db: Db, user: SessionUser, taskId: string): Pro
 /**
  * Records a provider-reported state. Never moves backwards; a terminal state
  * (with its billing) is written once, by whichever caller gets there first.
- * Returns true when something changed.
+ * Returns true when something changed. With `callback`, the callback's
+ * timeline line (before the change) and its log row are written too, in the
+ * same statement as a terminal state.
  */
-export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask, source: TaskEventSource = "poll"): Promise<boolean> {
-  if (isTerminal(task.status)) return false;
+export async function applyProviderTask(db: Db, task: Task, reported: ProviderTask, source: TaskEventSource = "poll", callback?: CallbackRecord): Promise<boolean> {
   const status: TaskStatus = reported.status;
   const progress = Math.round(reported.progress);
-  if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
-  if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
-
   if (status === "completed" || status === "failed") {
+    // A task already ended is left alone by the statement's condition; the callback is still recorded.
+    if (isTerminal(task.status) && !callback) return false;
     return finishTask(db, task, {
       status,
       progress: status === "completed" ? 100 : progress,
@@ -400,8 +459,18 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
       errorCode: reported.error?.code ?? null,
       errorMessage: reported.error?.message ?? null,
       usage: reported.usage,
-    }, { source });
+    }, { source, callback });
   }
+  if (callback) await recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail: callback.line });
+  const changed = await applyProgress(db, task, status, progress, source);
+  if (callback) await logCallback(db, task.id, callback, changed ? "applied" : "duplicate");
+  return changed;
+}
+
+async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: number, source: TaskEventSource): Promise<boolean> {
+  if (isTerminal(task.status)) return false;
+  if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
+  if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
   return transaction(db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
@@ -409,6 +478,12 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
     });
     if (count === 1) await recordTaskEvent(tx, task.id, { kind: "progress", status, progress, source });
     return count === 1;
+  });
+}
+
+async function logCallback(db: Db, taskId: string, callback: CallbackRecord, outcome: "applied" | "duplicate"): Promise<void> {
+  await db.callbackEvent.create({
+    data: { taskId, outcome, reportedStatus: callback.reportedStatus, confirmedStatus: callback.confirmedStatus, detail: callback.detail },
   });
 }
 
@@ -450,7 +525,33 @@ export interface TaskView {
   completedAt: Date | null;
 }
 
-export function toTaskView(t: Task, owner: TaskOwner): TaskView {
+/** The columns a TaskView is made of (lists select only these: not the stored request or usage). */
+export const TASK_VIEW_SELECT = {
+  id: true,
+  mode: true,
+  prompt: true,
+  status: true,
+  progress: true,
+  providerTaskId: true,
+  resultUrls: true,
+  errorCode: true,
+  errorMessage: true,
+  durationSeconds: true,
+  billedSeconds: true,
+  quality: true,
+  currency: true,
+  estimatedCost: true,
+  cost: true,
+  archiveStatus: true,
+  archiveError: true,
+  filesDeletedAt: true,
+  createdAt: true,
+  updatedAt: true,
+  completedAt: true,
+} as const satisfies Partial<Record<keyof Task, true>>;
+export type TaskViewRow = Pick<Task, keyof typeof TASK_VIEW_SELECT>;
+
+export function toTaskView(t: TaskViewRow, owner: TaskOwner): TaskView {
   return {
     id: t.id,
     owner: { id: owner.id, email: owner.email, name: owner.name },

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "@/server/api/root.ts";
 import { changeOwnPassword, signOutEverywhere } from "@/server/auth/account.ts";
+import { encode } from "@auth/core/jwt";
+import { sessionOfRequest } from "@/server/auth/request-session.ts";
 import { checkSession, listLiveSessions, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "@/server/auth/sessions.ts";
 import { REFUSED_SIGNIN_DETAIL_PER_HOUR, signInWithPassword, type SignInDeps } from "@/server/auth/sign-in.ts";
 import { accountKey, DEFAULT_THROTTLE, pairKey, type ThrottlePolicy } from "@/server/auth/throttle.ts";
@@ -150,6 +152,30 @@ describe("sign-in throttling", () => {
 });
 
 describe("revocable sessions", () => {
+  it("a tRPC request's session is its cookie's JWT, checked against its row: revoked, forged or absent is signed out", async () => {
+    const secret = "test-secret-for-request-sessions-0123456789";
+    const sid = await startSession(database.db, alice.id);
+    const cookieFor = async (name: string, token: Record<string, unknown>, key = secret) => `${name}=${await encode({ token, secret: key, salt: name })}`;
+    const headers = (cookie: string) => new Headers({ cookie: `theme=dark; ${cookie}` });
+    const deps = { db: database.db, secret };
+
+    const plain = await cookieFor("authjs.session-token", { sub: alice.id, sid });
+    expect(await sessionOfRequest(deps, headers(plain))).toEqual({ sessionId: sid, user: { id: alice.id, email: alice.email, name: alice.name, role: "member" } });
+    const secure = await cookieFor("__Secure-authjs.session-token", { sub: alice.id, sid });
+    expect((await sessionOfRequest(deps, headers(secure)))?.sessionId).toBe(sid);
+    // Auth.js splits a large cookie into chunks.
+    const value = plain.slice(plain.indexOf("=") + 1);
+    const chunked = `authjs.session-token.0=${value.slice(0, 100)}; authjs.session-token.1=${value.slice(100)}`;
+    expect((await sessionOfRequest(deps, headers(chunked)))?.sessionId).toBe(sid);
+
+    expect(await sessionOfRequest(deps, headers(await cookieFor("authjs.session-token", { sub: alice.id, sid }, "another-secret-0123456789abcdef0123")))).toBeNull();
+    expect(await sessionOfRequest(deps, headers("authjs.session-token=not-a-jwt"))).toBeNull();
+    expect(await sessionOfRequest(deps, headers(await cookieFor("authjs.session-token", { sub: alice.id })))).toBeNull();
+    expect(await sessionOfRequest(deps, new Headers())).toBeNull();
+    await revokeSession(database.db, sid, "signed_out");
+    expect(await sessionOfRequest(deps, headers(plain))).toBeNull();
+  });
+
   it("a session is live until revoked or expired, and says who it belongs to as the database has them now", async () => {
     const now = new Date();
     const sid = await startSession(database.db, alice.id, { userAgent: "Test\u0000Browser", clientAddress: "198.51.100.7" }, now);

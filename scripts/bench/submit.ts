@@ -1,0 +1,134 @@
+/**
+ * Submit: `tasks.create` over HTTP on the production build (scripts/web.ts),
+ * one signed-in member, 10 clients, first_frame with the simulator's sample
+ * image; a unique idempotency key per request except every 10th, which
+ * repeats the previous request's key (a double submission). Against the
+ * submit floor (floor-server.ts) in the same run. Then the database must
+ * hold exactly one task per distinct key sent: 0 lost, 0 duplicated.
+ *
+ *   npm run bench -- submit [--duration 10]
+ */
+import type { Db } from "../../server/db/client.ts";
+import { load, loadMeasured, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, uuid, verdict, type BenchOptions, type LoadRequest, type LoadResult } from "./harness.ts";
+
+/** Every DOUBLE-th request reuses the key of the one before it. */
+const DOUBLE = 10;
+const PROMPT = "A lighthouse at dawn, waves rolling in, the camera slowly pushes in.";
+
+/**
+ * Requests whose bodies carry fresh keys, with a share of repeats; records every key sent and
+ * every key answered 2xx (one request in flight per connection: its context holds the key).
+ */
+function keyed(sent: string[], answered: string[], body: (key: string, n: number) => string, base: Omit<LoadRequest, "setupRequest">): LoadRequest[] {
+  let n = 0;
+  let previous = uuid();
+  return [
+    {
+      ...base,
+      setupRequest: (req, context) => {
+        n++;
+        const key = n % DOUBLE === 0 ? previous : uuid();
+        previous = key;
+        sent.push(key);
+        (context as { key?: string }).key = key;
+        return { ...req, body: body(key, n) };
+      },
+      onResponse: (status, _body, context) => {
+        if (status >= 200 && status < 300) answered.push((context as { key: string }).key);
+      },
+    },
+  ];
+}
+
+async function resetRunUsers(db: Db): Promise<void> {
+  await db.$executeRawUnsafe(`DELETE FROM "Task" WHERE "userId" LIKE 'bench-run-%'`);
+  await db.$executeRawUnsafe(`DELETE FROM "BudgetLedger" WHERE key LIKE 'user:bench-run-%'`);
+  await db.$executeRawUnsafe(`DELETE FROM "Budget" WHERE key LIKE 'user:bench-run-%'`);
+  await db.$executeRawUnsafe(`DELETE FROM "User" WHERE id LIKE 'bench-run-%'`);
+  // The seed holds nothing in reserve; earlier runs' holds are released.
+  await db.$executeRawUnsafe(`UPDATE "BudgetLedger" SET reserved = 0 WHERE key = 'team'`);
+}
+
+async function withBudget(db: Db, userId: string): Promise<void> {
+  const month = new Date().toISOString().slice(0, 7);
+  await db.$executeRaw`INSERT INTO "Budget" (key, "userId", "monthlyLimit", "updatedAt") VALUES (${`user:${userId}`}, ${userId}, 1000000, now()) ON CONFLICT DO NOTHING`;
+  for (const key of ["team", `user:${userId}`]) await db.$executeRaw`INSERT INTO "BudgetLedger" (key, month) VALUES (${key}, ${month}) ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * Tasks stored for `userId` against the keys: every key answered 2xx has its task (else lost),
+ * one task per key (else duplicated), none for a key never sent. A request cut by the end of
+ * the run may have stored its task or not: both are correct.
+ */
+async function verify(db: Db, userId: string, sent: string[], answered: string[]): Promise<{ line: string; ok: boolean }> {
+  const distinct = new Set(sent);
+  const [row] = await db.$queryRaw<Array<{ tasks: bigint; keys: bigint; unsent: bigint }>>`
+    SELECT count(*) AS tasks, count(DISTINCT "clientRequestId") AS keys,
+           count(*) FILTER (WHERE "providerTaskId" IS NULL) AS unsent
+    FROM "Task" WHERE "userId" = ${userId}`;
+  const stored = await db.task.findMany({ where: { userId }, select: { clientRequestId: true } });
+  const storedKeys = new Set(stored.map((t) => t.clientRequestId));
+  const lost = [...new Set(answered)].filter((k) => !storedKeys.has(k)).length;
+  const cut = [...distinct].filter((k) => !answered.includes(k)).length;
+  const duplicated = Number(row!.tasks) - Number(row!.keys);
+  const extra = [...storedKeys].filter((k) => k === null || !distinct.has(k)).length;
+  const line = `${sent.length} requests, ${distinct.size} distinct keys (${cut} only in requests cut by the end of a run); ${row!.tasks} tasks stored (${row!.keys} distinct keys), ${lost} lost, ${duplicated} duplicated, ${extra} unexpected, ${row!.unsent} without a provider id`;
+  return { line, ok: lost === 0 && duplicated === 0 && extra === 0 };
+}
+
+export async function benchSubmit(o: BenchOptions): Promise<boolean> {
+  const { log } = o;
+  const bench = await openBenchDb(o);
+  const sim = await startBenchSimulator(o);
+  const image = `${sim.url}/samples/first-frame.png`;
+  let web: Awaited<ReturnType<typeof startWeb>> | undefined;
+  let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
+  try {
+    await resetRunUsers(bench.db);
+    const stamp = Date.now().toString(36);
+    const member = await signedInMember(bench.db, `bench-run-submit-${stamp}`);
+    const floorMember = await signedInMember(bench.db, `bench-run-floor-${stamp}`);
+    await withBudget(bench.db, member.userId);
+    await withBudget(bench.db, floorMember.userId);
+
+    web = await startWeb(o, bench.url, sim.url);
+    floor = await startFloor(o, "submit", { DATABASE_URL: bench.url, SIM_URL: sim.url, SIM_KEY: "bench-simulator-key" });
+
+    const portalSent: string[] = [];
+    const portalAnswered: string[] = [];
+    const portalRequests = keyed(portalSent, portalAnswered, (key, n) => JSON.stringify({ json: { prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, clientRequestId: key } }), {
+      method: "POST",
+      path: "/api/trpc/tasks.create",
+      headers: { "content-type": "application/json", cookie: member.cookie },
+    });
+    const floorSent: string[] = [];
+    const floorAnswered: string[] = [];
+    const floorRequests = keyed(floorSent, floorAnswered, (key, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key }), {
+      method: "POST",
+      path: "/submit",
+      headers: { "content-type": "application/json", cookie: `floor_sid=${floorMember.sessionId}` },
+    });
+
+    // Warm both (JIT, connection pools) with a short run each; those tasks are counted in the check too.
+    log(`\nsubmit: tasks.create (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous key`);
+    await load(o, web.url, portalRequests, { duration: 2 });
+    await load(o, floor.url, floorRequests, { duration: 2 });
+    const portal: LoadResult = await loadMeasured(o, web, portalRequests, {}, bench.db);
+    const bare: LoadResult = await loadMeasured(o, floor, floorRequests, {}, bench.db);
+
+    const checked = await verify(bench.db, member.userId, portalSent, portalAnswered);
+    const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
+    log(`  portal: ${checked.line}`);
+    log(`  floor:  ${floorChecked.line}`);
+    return verdict(log, "tasks.create", portal, bare, 0.3, [
+      ["0 lost, 0 duplicated tasks (distinct keys = tasks)", checked.ok],
+      ["every answer 2xx", portal.failed === 0],
+    ]);
+  } finally {
+    await web?.stop();
+    await floor?.stop();
+    await sim.close();
+    await resetRunUsers(bench.db).catch(() => {});
+    await bench.stop();
+  }
+}
