@@ -14,6 +14,7 @@ import { readTextWithin } from "../http/body.ts";
 import { routeHandler } from "../http/errors.ts";
 import { findUnstorableText, storableText } from "../http/text.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
+import { isTerminal } from "../generation/status.ts";
 import { recordTaskEvent } from "../tasks/events.ts";
 import { applyProviderTask } from "../tasks/tasks.ts";
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
@@ -113,6 +114,14 @@ export async function handleProviderCallback(
   if (!parsed.success) return reject("Callback body is not a task object");
   const body = parsed.data;
   if (task.providerTaskId && body.id !== task.providerTaskId) return reject(`Callback names another provider task (${body.id.slice(0, 100)})`, body.status);
+
+  if (isTerminal(task.status)) {
+    // The task has ended (once, with its billing): nothing a callback says can change it, so the
+    // provider is not asked again. Providers deliver a callback several times; this is the common case.
+    await log({ taskId: task.id, outcome: "duplicate", reportedStatus: body.status, detail: `the task had already ended (${task.status})` });
+    await timeline(`It said ${body.status}; the task had already ended (${task.status}), so nothing changes.`);
+    return { outcome: "duplicate" };
+  }
 
   let confirmed: ProviderTask;
   try {

@@ -64,8 +64,12 @@ describe("with callbacks", () => {
     const task = await completedTask("duplicates");
     const body = finalBody(task);
     const outcomes = [];
+    const queries = () => portal.simulator.requests.filter((r) => r.method === "GET" && r.path === `/v1/tasks/${task.providerTaskId}`).length;
+    const asked = queries();
     for (let i = 0; i < 3; i++) outcomes.push((await deliver(task.id, body)).outcome);
     expect(outcomes).toEqual(["duplicate", "duplicate", "duplicate"]);
+    // The task has ended: nothing a callback says can change it, so the provider is not asked again.
+    expect(queries()).toBe(asked);
     await expectFinal(portal, task.id, "completed", 5);
     const events = await portal.services.db.callbackEvent.findMany({ where: { taskId: task.id } });
     expect(events.map((e) => e.outcome).sort()).toEqual(["applied", "duplicate", "duplicate", "duplicate"]);
