@@ -283,6 +283,8 @@ export interface LoadOptions {
   retryForMs?: number;
   /** Called after each answered submission (to trigger a fault at the right moment). */
   onAnswer?: (s: Submission, all: Submission[]) => void;
+  /** The request's materials (default: the simulator's sample image as the first frame). */
+  materials?: (client: number, n: number) => Record<string, unknown>;
 }
 
 /**
@@ -298,7 +300,8 @@ export async function submitLoad(baseUrl: string, account: Account, opts: LoadOp
     for (let n = 0; n < opts.perClient; n++) {
       const s: Submission = { key: randomUUID(), client: c, attempts: 0, networkErrors: 0, outcome: { ok: false, gaveUp: true } };
       all.push(s);
-      const body = JSON.stringify({ json: { prompt: opts.prompt(c, n), image_start: image, clientRequestId: s.key } });
+      const materials = opts.materials?.(c, n) ?? { image_start: image };
+      const body = JSON.stringify({ json: { prompt: opts.prompt(c, n), ...materials, clientRequestId: s.key } });
       const until = Date.now() + (opts.retryForMs ?? 120_000);
       for (;;) {
         s.attempts += 1;
@@ -312,6 +315,8 @@ export async function submitLoad(baseUrl: string, account: Account, opts: LoadOp
             signal: AbortSignal.timeout(60_000),
           });
           text = await res.text();
+          // A proxy's own answer (502/503/504, not tRPC's JSON): its web instance is gone; the same as no answer.
+          if (res.status >= 502 && res.status <= 504 && !text.trimStart().startsWith("{")) throw new Error(`proxy answered ${res.status}`);
         } catch {
           s.networkErrors += 1;
           if (Date.now() > until) break;
