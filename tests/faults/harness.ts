@@ -49,6 +49,8 @@ export class SlowFileProxy {
   chunkDelayMs = 0;
   /** Downloads that sent their headers and part of the body, not yet all of it. */
   midBody = 0;
+  /** The client-side ports of those downloads (to tell which process is downloading). */
+  readonly midBodyPorts = new Set<number>();
   completed = 0;
   cut = 0;
 
@@ -70,6 +72,8 @@ export class SlowFileProxy {
           if (!res.writableFinished) gone = true;
         });
         this.midBody += 1;
+        const clientPort = req.socket.remotePort ?? 0;
+        this.midBodyPorts.add(clientPort);
         try {
           for (let at = 0; at < body.length && !gone; at += 8192) {
             res.write(body.subarray(at, at + 8192));
@@ -77,6 +81,7 @@ export class SlowFileProxy {
           }
         } finally {
           this.midBody -= 1;
+          this.midBodyPorts.delete(clientPort);
         }
         if (gone) this.cut += 1;
         else {

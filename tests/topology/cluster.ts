@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +27,7 @@ import pg from "pg";
 import S3rver from "s3rver";
 import { createS3Storage, type ObjectStorage } from "../../server/storage/storage.ts";
 import { baseEnv, ManagedProcess, ROOT, sleep, waitFor, waitForHttpOk } from "../faults/processes.ts";
-import { signIn, type Account } from "../faults/harness.ts";
+import { signIn, SlowFileProxy, type Account } from "../faults/harness.ts";
 
 const ports = (name: string, fallback: string) => (process.env[name] ?? fallback).split(",").map(Number);
 export const PORTS = {
@@ -335,6 +335,8 @@ export class Topology {
   s3!: S3rver;
   s3Endpoint = "";
   storage!: ObjectStorage;
+  /** Serves the simulator's result files (slowly when asked), so a worker can be caught mid-download. */
+  readonly files = new SlowFileProxy();
   simulator!: ManagedProcess;
   webs: ManagedProcess[] = [];
   workers: ManagedProcess[] = [];
@@ -366,10 +368,17 @@ export class Topology {
     const s3 = { bucket: BUCKET, region: "us-east-1", endpoint: this.s3Endpoint, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
     this.storage = createS3Storage({ kind: "s3", ...s3, forcePathStyle: true });
 
+    await this.files.start(this.simulatorUrl);
     this.simulator = new ManagedProcess(
       "simulator",
       "scripts/simulator.ts",
-      { SIMULATOR_PORT: String(PORTS.simulator), SIMULATOR_STEP_MS: TIMING.SIMULATOR_STEP_MS, EVOLINK_API_KEY: this.simulatorKey, DATA_DIR: path.join(DATA_DIR, "simulator") },
+      {
+        SIMULATOR_PORT: String(PORTS.simulator),
+        SIMULATOR_STEP_MS: TIMING.SIMULATOR_STEP_MS,
+        SIMULATOR_PUBLIC_URL: `http://127.0.0.1:${this.files.port}`,
+        EVOLINK_API_KEY: this.simulatorKey,
+        DATA_DIR: path.join(DATA_DIR, "simulator"),
+      },
       LOGS,
       (p) => waitForHttpOk(p, `${this.simulatorUrl}/health`),
     );
@@ -437,6 +446,7 @@ export class Topology {
     await this.db?.end().catch(() => {});
     await this.postgres?.stop().catch(() => {});
     await this.s3?.close().catch(() => {});
+    await this.files.close().catch(() => {});
     rmSync(LEFTOVERS, { force: true });
   }
 
@@ -480,6 +490,32 @@ export class Topology {
     const cookie = await signIn(signInAt, email, password);
     return { email, password, userId: rows[0]!.id, cookie };
   }
+}
+
+/** Which of `procs` holds the loopback TCP connection whose local port is `port` (/proc/net/tcp, then each process's descriptors). */
+export function ownerOfLocalPort(port: number, procs: ManagedProcess[]): ManagedProcess | undefined {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  return procs.find((p) => {
+    if (!p.running || p.pid === undefined) return false;
+    try {
+      return readdirSync(`/proc/${p.pid}/fd`).some((fd) => {
+        try {
+          return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p.pid}/fd/${fd}`))?.[1] ?? "");
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** GET /metrics with the token; the text. */

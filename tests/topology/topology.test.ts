@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
-import { waitFor } from "../faults/processes.ts";
-import { metricSum, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { sleep, waitFor } from "../faults/processes.ts";
+import { metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -224,11 +224,13 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     expect(sum(workers, "portal_archive_failures_total")).toBe(0);
   });
 
-  it("a web instance and a worker killed (SIGKILL) mid-flow: the flow completes through the others, nothing lost or billed twice", async () => {
+  it("a web instance killed (SIGKILL) mid-submit and a worker killed mid-copy: the flow completes through the others, nothing lost or billed twice", async () => {
     const member = await world.member();
-    // Slower tasks (1.5 s per step), so tasks are running when the kills come.
+    // Slower tasks (1.5 s per step), so tasks are running when the kills come; result files served slowly (~4 s each).
     await world.faults({ pace: { marker: "[kill]", stepMs: 1500 } });
-    let kills: Promise<{ running: number }> | undefined;
+    world.files.chunkDelayMs = 300;
+    const cutBefore = world.files.cut;
+    let webKilled: Promise<{ running: number }> | undefined;
     const submissions = await submitLoad(world.proxyUrl, member, {
       clients: 4,
       perClient: 4,
@@ -236,29 +238,50 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
       prompt: (c, n) => `[kill] client ${c}, video ${n}`,
       materials: (c, n) => MODES[MODE_NAMES[(c + n) % 3]!](),
       onAnswer: (_s, all) => {
-        if (!kills && all.filter((a) => a.outcome.ok).length >= 6) {
-          kills = (async () => {
+        // web-1 dies while the other clients' submits are in flight.
+        if (!webKilled && all.filter((a) => a.outcome.ok).length >= 6) {
+          webKilled = (async () => {
             const running = await dbCount(`SELECT count(*)::int AS n FROM "Task" WHERE "userId" = $1 AND status::text NOT IN ('completed', 'failed', 'cancelled')`, [member.userId]);
-            await Promise.all([world.webs[0]!.kill(), world.workers[0]!.kill()]);
+            await world.webs[0]!.kill();
             return { running };
           })();
         }
       },
     });
-    const { running } = await kills!;
-    console.log(`[topology] web-1 and worker-1 killed with ${running} of the member's tasks running`);
-    expect(running, "tasks were running when web-1 and worker-1 were killed").toBeGreaterThan(0);
-    expect(world.webs[0]!.running || world.workers[0]!.running).toBe(false);
+    const { running } = await webKilled!;
+    console.log(`[topology] web-1 killed with ${running} of the member's tasks running`);
+    expect(running, "tasks were running when web-1 was killed").toBeGreaterThan(0);
+    expect(world.webs[0]!.running).toBe(false);
     expect(submissions.every((s) => s.outcome.ok), JSON.stringify(submissions.filter((s) => !s.outcome.ok))).toBe(true);
 
+    // A worker caught copying a result (part of the file received): that worker is killed.
+    const copying = await waitFor(
+      "a worker in the middle of downloading a result",
+      () => {
+        for (const port of world.files.midBodyPorts) {
+          const owner = ownerOfLocalPort(port, world.workers);
+          if (owner) return owner;
+        }
+        return undefined;
+      },
+      120_000,
+      50,
+    );
+    await sleep(500);
+    const stillRunning = await dbCount(`SELECT count(*)::int AS n FROM "Task" WHERE "userId" = $1 AND (status::text NOT IN ('completed', 'failed') OR "archiveStatus"::text = 'pending')`, [member.userId]);
+    await copying.kill();
+    world.files.chunkDelayMs = 20;
+    console.log(`[topology] ${copying.name} killed mid-download, ${stillRunning} of the member's tasks not yet ended or copied`);
+    await waitFor("the cut download to be seen by the file server", () => world.files.cut > cutBefore, 30_000);
+
     const waited = await waitUntilSettled(world, member);
-    const found = await checkBooks(world, member, submissions, "web-1 and worker-1 killed mid-flow", waited);
+    const found = await checkBooks(world, member, submissions, `web-1 killed mid-submit, ${copying.name} mid-copy`, waited);
     expect(found.byStatus).toEqual({ completed: submissions.length });
     expect(await expectResultsOnS3(member, sample)).toBe(submissions.length);
     await expectHistoryEverywhere(member, [world.proxyUrl, world.webUrls[1]!]);
 
     // Back again: the restarted instance and worker agree with the rest.
-    await Promise.all([world.webs[0]!.start(), world.workers[0]!.start()]);
+    await Promise.all([world.webs[0]!.start(), copying.start()]);
     await waitFor("web-1 ready again", async () => (await fetch(`${world.webUrls[0]}/api/ready`)).status === 200, 60_000);
     await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     await expectHistoryEverywhere(first.member, [world.proxyUrl, ...world.webUrls]);
