@@ -5,11 +5,13 @@
  * proxy, with each instance also called directly. The tests run in order and
  * share the cluster; each states what it proves.
  */
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
 import { sleep, waitFor } from "../faults/processes.ts";
-import { metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { DATA_DIR, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -82,6 +84,22 @@ async function expectHistoryEverywhere(member: Account, bases: string[]): Promis
       seen.map((t) => ({ id: t.id, status: t.status, mode: t.mode, billedSeconds: t.billedSeconds, cost: t.cost, archiveStatus: t.archiveStatus, videoUrl: t.videoUrl })),
       `the member's history from ${base}`,
     ).toEqual(expected);
+  }
+}
+
+/**
+ * The bucket holds one result object per archived task (no partial copy left by a killed worker), and nothing was
+ * written to the instances' and workers' own folders (a local results folder would be per machine).
+ */
+async function expectBucketIsTheOnlyStore(): Promise<void> {
+  const keys: string[] = [];
+  for await (const o of world.storage.list("results/")) keys.push(o.key);
+  const { rows } = await world.db.query<{ id: string }>(`SELECT id FROM "Task" WHERE "archiveStatus" = 'archived'`);
+  expect(keys.sort(), "the bucket's results/ objects").toEqual(rows.map((r) => `results/${r.id}.mp4`).sort());
+  for (const p of [...world.webs, ...world.workers]) {
+    const dir = path.join(DATA_DIR, p.name);
+    const files = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+    expect(files.map((f) => path.join(f.parentPath, f.name)), `files written by ${p.name} on its own machine`).toEqual([]);
   }
 }
 
@@ -160,6 +178,7 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     expect(rows[3]!.callbacks, "the [polled] task received no callback (it ended by polling)").toBe(0);
 
     expect(await expectResultsOnS3(member, sample)).toBe(4);
+    await expectBucketIsTheOnlyStore();
     await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     first = { member, submissions };
   });
@@ -185,6 +204,9 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     const { rows } = await world.db.query<{ failures: number }>(`SELECT failures FROM "SignInThrottle" WHERE key = $1`, [`pair:${member.email}|${client}`]);
     expect(rows[0]?.failures, "one shared count of the pair's failures").toBe(answers.filter((a) => !a.startsWith("throttled")).length);
     if (right !== "ok") expect(right).toMatch(/^throttled_\d+$/);
+    // Behind the trusted loopback, each instance logged the client's own address (its X-Forwarded-For).
+    const { rows: logged } = await world.db.query<{ clientAddress: string | null }>(`SELECT DISTINCT "clientAddress" FROM "SignInEvent" WHERE email = $1 AND outcome <> 'succeeded'`, [member.email]);
+    expect(logged.map((r) => r.clientAddress)).toEqual([client]);
   });
 
   it("session revocation holds across instances: signing out everywhere on one, the cookie is refused on the other", async () => {
@@ -278,6 +300,7 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     const found = await checkBooks(world, member, submissions, `web-1 killed mid-submit, ${copying.name} mid-copy`, waited);
     expect(found.byStatus).toEqual({ completed: submissions.length });
     expect(await expectResultsOnS3(member, sample)).toBe(submissions.length);
+    await expectBucketIsTheOnlyStore();
     await expectHistoryEverywhere(member, [world.proxyUrl, world.webUrls[1]!]);
 
     // Back again: the restarted instance and worker agree with the rest.
