@@ -133,6 +133,22 @@ class SystemProcess {
     child.on("exit", (code, signal) => log.end(`===== exit code=${code} signal=${signal}\n`));
   }
 
+  /** Polls `check` (errors count as "not yet") for up to 60 s; fails at once, with what the process printed, when it exits. */
+  async waitUntil(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    let last: unknown;
+    for (;;) {
+      if (!this.running) throw new Error(`${this.name} exited while starting (waiting for ${what}):\n${this.printed.slice(-3000)}`);
+      try {
+        if (await check()) return;
+      } catch (err) {
+        last = err;
+      }
+      if (Date.now() > deadline) throw new Error(`Gave up waiting 60 s for ${what} (last error: ${String(last)}):\n${this.printed.slice(-3000)}`);
+      await sleep(250);
+    }
+  }
+
   /** `signal`, then SIGKILL after 20 s; resolves once it is gone. */
   async stop(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
@@ -177,19 +193,11 @@ export class DebianPostgres {
     );
     this.server.start();
     const admin = `postgres://portal:${this.password}@127.0.0.1:${PORTS.pg}/postgres`;
-    await waitFor(
-      `Debian's PostgreSQL to accept connections on port ${PORTS.pg}`,
-      async () => {
-        if (!this.server!.running) throw new Error(`PostgreSQL (${this.bin}/postgres) exited while starting:\n${this.server!.printed.slice(-3000)}`);
-        const c = new pg.Client({ connectionString: admin });
-        await c.connect();
-        await c.end();
-        return true;
-      },
-      60_000,
-      250,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.server!.printed.slice(-3000)}`);
+    await this.server.waitUntil(`Debian's PostgreSQL (${this.bin}) to accept connections on port ${PORTS.pg}`, async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.end();
+      return true;
     });
     const c = new pg.Client({ connectionString: admin });
     await c.connect();
@@ -266,24 +274,11 @@ ${this.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=
     if (test.status !== 0) throw new Error(`nginx -t refused the generated configuration (${this.dir}/nginx.conf):\n${test.stderr}`);
     this.server = new SystemProcess("nginx", this.bin, args, user, this.dir);
     this.server.start();
-    await waitFor(
-      `nginx to listen on port ${this.port}`,
-      async () => {
-        if (!this.server!.running) throw new Error(`nginx exited while starting:\n${this.server!.printed}\n${this.errorLog()}`);
-        const res = await fetch(`http://127.0.0.1:${this.port}/api/health`, { signal: AbortSignal.timeout(5_000) });
-        await res.arrayBuffer();
-        return res.ok;
-      },
-      60_000,
-    );
-  }
-
-  errorLog(): string {
-    try {
-      return readFileSync(path.join(this.dir, "error.log"), "utf8").slice(-3000);
-    } catch {
-      return "";
-    }
+    await this.server.waitUntil(`nginx (${this.bin}) to answer on port ${this.port}`, async () => {
+      const res = await fetch(`http://127.0.0.1:${this.port}/api/health`, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      return res.ok;
+    });
   }
 
   get running(): boolean {
