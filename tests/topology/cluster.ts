@@ -220,6 +220,16 @@ export class DebianPostgres {
   }
 }
 
+/** The `proxy_*` lines of the image's nginx configuration (scripts/image/nginx.conf), without its upstream (`proxy_pass`). */
+export function imageProxySettings(): string[] {
+  const lines = readFileSync(path.join(ROOT, "scripts/image/nginx.conf"), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*$/, "").trim())
+    .filter((l) => l.startsWith("proxy_") && !l.startsWith("proxy_pass"));
+  if (!lines.some((l) => l.startsWith("proxy_set_header X-Forwarded-For"))) throw new Error("scripts/image/nginx.conf sets no X-Forwarded-For: is it still the image's proxy configuration?");
+  return lines;
+}
+
 /** Debian's nginx, unprivileged, its configuration, pid, logs and temp files in a temporary folder. */
 export class Nginx {
   readonly bin = nginxBin();
@@ -253,12 +263,8 @@ ${this.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=
     listen 127.0.0.1:${this.port};
     location / {
       proxy_pass http://portal;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_read_timeout 120s;
+      # The proxy settings of compose.yaml's nginx (scripts/image/nginx.conf), so this test proves them:
+${imageProxySettings().map((l) => `      ${l}`).join("\n")}
     }
   }
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { chromium } from "@playwright/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
@@ -181,6 +182,25 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     await expectBucketIsTheOnlyStore();
     await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     first = { member, submissions };
+  });
+
+  it("in a browser, through the proxy: the sign-in form signs in and lands on the proxy's task list", async () => {
+    // The form posts a server action; Next.js and Auth.js check it against the Host the proxy passes on.
+    const member = await world.member();
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${world.proxyUrl}/signin`);
+      await page.getByLabel("Email").fill(member.email);
+      await page.getByLabel("Password").fill(member.password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.waitForURL((url) => url.pathname !== "/signin", { timeout: 60_000 }).catch(() => {});
+      expect(page.url(), `after signing in through the proxy; the page says: ${(await page.locator("main").textContent().catch(() => ""))?.slice(0, 300)}`).toBe(
+        `${world.proxyUrl}/tasks`,
+      );
+    } finally {
+      await browser.close();
+    }
   });
 
   it("sign-in throttling holds across instances: wrong passwords alternating between the two count together", async () => {
