@@ -49,6 +49,8 @@ export class SlowFileProxy {
   chunkDelayMs = 0;
   /** Downloads that sent their headers and part of the body, not yet all of it. */
   midBody = 0;
+  /** The client-side ports of those downloads (to tell which process is downloading). */
+  readonly midBodyPorts = new Set<number>();
   completed = 0;
   cut = 0;
 
@@ -70,6 +72,8 @@ export class SlowFileProxy {
           if (!res.writableFinished) gone = true;
         });
         this.midBody += 1;
+        const clientPort = req.socket.remotePort ?? 0;
+        this.midBodyPorts.add(clientPort);
         try {
           for (let at = 0; at < body.length && !gone; at += 8192) {
             res.write(body.subarray(at, at + 8192));
@@ -77,6 +81,7 @@ export class SlowFileProxy {
           }
         } finally {
           this.midBody -= 1;
+          this.midBodyPorts.delete(clientPort);
         }
         if (gone) this.cut += 1;
         else {
@@ -283,6 +288,8 @@ export interface LoadOptions {
   retryForMs?: number;
   /** Called after each answered submission (to trigger a fault at the right moment). */
   onAnswer?: (s: Submission, all: Submission[]) => void;
+  /** The request's materials (default: the simulator's sample image as the first frame). */
+  materials?: (client: number, n: number) => Record<string, unknown>;
 }
 
 /**
@@ -298,7 +305,8 @@ export async function submitLoad(baseUrl: string, account: Account, opts: LoadOp
     for (let n = 0; n < opts.perClient; n++) {
       const s: Submission = { key: randomUUID(), client: c, attempts: 0, networkErrors: 0, outcome: { ok: false, gaveUp: true } };
       all.push(s);
-      const body = JSON.stringify({ json: { prompt: opts.prompt(c, n), image_start: image, clientRequestId: s.key } });
+      const materials = opts.materials?.(c, n) ?? { image_start: image };
+      const body = JSON.stringify({ json: { prompt: opts.prompt(c, n), ...materials, clientRequestId: s.key } });
       const until = Date.now() + (opts.retryForMs ?? 120_000);
       for (;;) {
         s.attempts += 1;
@@ -312,6 +320,8 @@ export async function submitLoad(baseUrl: string, account: Account, opts: LoadOp
             signal: AbortSignal.timeout(60_000),
           });
           text = await res.text();
+          // A proxy's own answer (502/503/504, not tRPC's JSON): its web instance is gone; the same as no answer.
+          if (res.status >= 502 && res.status <= 504 && !text.trimStart().startsWith("{")) throw new Error(`proxy answered ${res.status}`);
         } catch {
           s.networkErrors += 1;
           if (Date.now() > until) break;

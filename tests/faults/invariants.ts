@@ -13,11 +13,22 @@
  *   (one paid create per portal task), and every task the provider created
  *   for the member is the portal task it names, ended as the provider ended it.
  */
+import type pg from "pg";
 import { expect } from "vitest";
-import type { Account, Submission, World } from "./harness.ts";
+import type { Account, Submission } from "./harness.ts";
 import { waitFor } from "./processes.ts";
 
 const ENDED = ["completed", "failed", "cancelled"];
+
+/** What the checks need of a suite's world (the fault suite's World, the topology test's Topology). */
+export interface World {
+  /** A connection to the portal's database. */
+  db: pg.Pool;
+  /** Ids of the tasks the simulator logged creating. */
+  simulatorCreatedIds(): string[];
+  /** A simulator task as it knows it, or null. */
+  simulatorTask(id: string): Promise<{ task: { id: string; status: string }; callbackUrl?: string } | null>;
+}
 
 export interface Findings {
   scenario: string;
@@ -207,7 +218,7 @@ export async function checkBooks(world: World, account: Account, submissions: Su
     providerOnly,
     waitedForEndMs,
   };
-  console.log(`[faults] ${scenario}: ${JSON.stringify(findings)}`);
+  console.log(`[books] ${scenario}: ${JSON.stringify(findings)}`);
   expect(providerOnly, "tasks the provider ran whose portal row says otherwise (paid at the provider, not in the portal)").toEqual([]);
   return findings;
 }
