@@ -45,8 +45,9 @@ async function resetRunUsers(db: Db): Promise<void> {
   await db.$executeRawUnsafe(`DELETE FROM "BudgetLedger" WHERE key LIKE 'user:bench-run-%'`);
   await db.$executeRawUnsafe(`DELETE FROM "Budget" WHERE key LIKE 'user:bench-run-%'`);
   await db.$executeRawUnsafe(`DELETE FROM "User" WHERE id LIKE 'bench-run-%'`);
-  // The seed holds nothing in reserve; earlier runs' holds are released.
-  await db.$executeRawUnsafe(`UPDATE "BudgetLedger" SET reserved = 0 WHERE key = 'team'`);
+  // The seed holds nothing in reserve and has spent nothing of the team's budget: earlier runs'
+  // holds and spending are released (their tasks are gone), or the team's budget runs out after a few runs.
+  await db.$executeRawUnsafe(`UPDATE "BudgetLedger" SET reserved = 0, spent = 0 WHERE key = 'team'`);
 }
 
 async function withBudget(db: Db, userId: string): Promise<void> {
