@@ -19,7 +19,7 @@ export function CopyField({ id, label, value }: { id: string; label: string; val
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <div className="row">
-        <input id={id} readOnly value={value} className="mono grow" onFocus={(e) => e.target.select()} />
+        <input id={id} readOnly value={value} className="mono grow secret" onFocus={(e) => e.target.select()} />
         <button
           type="button"
           onClick={async () => {

@@ -38,8 +38,8 @@ test("a member makes a key, sees it once, finds it by its prefix, and revokes it
   await page.getByRole("button", { name: "Make key" }).click();
   const shown = page.getByTestId("new-key");
   await expect(shown).toContainText("you will not see it again");
-  const key = await shown.getByLabel("Key", { exact: true }).inputValue();
-  const signingSecret = await shown.getByLabel("Signing secret").inputValue();
+  const key = await shown.getByRole("textbox", { name: "Key", exact: true }).inputValue();
+  const signingSecret = await shown.getByRole("textbox", { name: "Signing secret" }).inputValue();
   expect(key).toMatch(/^wvp_[0-9A-Za-z]{40}$/);
   expect(signingSecret).toMatch(/^wvps_[\w-]{43}$/);
   await shown.getByRole("button", { name: "Copy the key" }).click();

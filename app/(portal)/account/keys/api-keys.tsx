@@ -141,38 +141,36 @@ function CreateKey({ onCreated }: { onCreated: (made: { key: { name: string }; s
     <section className="card">
       <h2>Make a key</h2>
       <form className="form" onSubmit={submit} noValidate>
-        <div className="row">
-          <div className="field grow">
-            <label htmlFor="key-name">Name</label>
-            <input
-              id="key-name"
-              value={name}
-              maxLength={API_KEY_NAME_MAX + 20}
-              onChange={(e) => setName(e.target.value)}
-              aria-invalid={Boolean(shownNameError)}
-              aria-describedby={shownNameError ? "key-name-hint key-name-error" : "key-name-hint"}
-              required
-            />
-            <span className="muted small" id="key-name-hint">
-              What it is for, e.g. “Notebook on my laptop”.
+        <div className="field">
+          <label htmlFor="key-name">Name</label>
+          <input
+            id="key-name"
+            value={name}
+            maxLength={API_KEY_NAME_MAX + 20}
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={Boolean(shownNameError)}
+            aria-describedby={shownNameError ? "key-name-hint key-name-error" : "key-name-hint"}
+            required
+          />
+          <span className="muted small" id="key-name-hint">
+            What it is for, e.g. “Notebook on my laptop”.
+          </span>
+          {shownNameError && (
+            <span className="field-error" id="key-name-error">
+              {shownNameError}
             </span>
-            {shownNameError && (
-              <span className="field-error" id="key-name-error">
-                {shownNameError}
-              </span>
-            )}
-          </div>
-          <div className="field">
-            <label htmlFor="key-expiry">Expires</label>
-            <select id="key-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-              <option value="">Never (until revoked)</option>
-              {API_KEY_EXPIRY_DAYS.map((d) => (
-                <option key={d} value={String(d)}>
-                  In {expiryLabel(d)}
-                </option>
-              ))}
-            </select>
-          </div>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor="key-expiry">Expires</label>
+          <select id="key-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+            <option value="">Never (until revoked)</option>
+            {API_KEY_EXPIRY_DAYS.map((d) => (
+              <option key={d} value={String(d)}>
+                In {expiryLabel(d)}
+              </option>
+            ))}
+          </select>
         </div>
         {create.error && !serverNameError && (
           <p role="alert" className="error">
