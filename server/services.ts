@@ -20,6 +20,10 @@ import type { FileCheckDeps } from "./media/file-check.ts";
 import { uploadAvailability, type UploadAvailability } from "./uploads/availability.ts";
 import type { UploadDeps } from "./uploads/uploads.ts";
 import type { ApiKeyDeps } from "./apikeys/apikeys.ts";
+import { createV1Schema } from "./v1/request.ts";
+import { resultLinkFor } from "./v1/results.ts";
+import { v1OpenApiDocument } from "./v1/openapi.ts";
+import type { V1RouteDeps } from "./v1/routes.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -37,6 +41,8 @@ export interface Services {
   teamDeps: TeamDeps;
   /** Personal API keys (server/apikeys/): the database, the server secret, the per-person limit. */
   apiKeyDeps: ApiKeyDeps;
+  /** The /v1 API (server/v1/). */
+  v1: V1RouteDeps;
 }
 
 export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage"> & { mailer: Mailer | null }> = {}): Services {
@@ -58,6 +64,20 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
     limit: config.mediaCheckLimit,
   };
   const mailer = overrides.mailer !== undefined ? overrides.mailer : config.team.mail ? createMailer(config.team.mail) : null;
+  const taskDeps: TaskDeps = {
+    db,
+    provider,
+    prices: config.prices,
+    defaultTimeZone: config.defaultTimeZone,
+    notifyBudget: budgetNotifier({ db, mailer, currency: config.prices.currency }),
+    fetchMedia,
+    // A submit from a file checked in the last 30 s reuses that check (own uploads are always read again).
+    mediaChecks: createMediaCheckCache({ ttlMs: 30_000, maxEntries: 500, cacheable: (url) => !isOwnUploadLink(url, config.publicBaseUrl) }),
+    callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
+  };
+  const apiKeyDeps: ApiKeyDeps = { db, serverSecret: config.authSecret, maxActivePerPerson: config.apiKeys.maxActivePerPerson };
+  const v1Schema = createV1Schema({ httpOrigins: httpMediaOrigins(config).request });
+  let openApi: unknown;
   return {
     config,
     db,
@@ -75,17 +95,23 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       passwordSignIn: config.passwordSignIn,
       defaultTimeZone: config.defaultTimeZone,
     },
-    apiKeyDeps: { db, serverSecret: config.authSecret, maxActivePerPerson: config.apiKeys.maxActivePerPerson },
-    taskDeps: {
+    apiKeyDeps,
+    taskDeps,
+    v1: {
+      v1: {
+        db,
+        taskDeps,
+        schema: v1Schema,
+        resultLink: resultLinkFor(config.publicBaseUrl, config.authSecret),
+        history: { db, defaultTimeZone: config.defaultTimeZone, currency: config.prices.currency },
+        usage: { db, defaultTimeZone: config.defaultTimeZone, currency: config.prices.currency },
+      },
+      apiKeys: apiKeyDeps,
       db,
-      provider,
-      prices: config.prices,
-      defaultTimeZone: config.defaultTimeZone,
-      notifyBudget: budgetNotifier({ db, mailer, currency: config.prices.currency }),
-      fetchMedia,
-      // A submit from a file checked in the last 30 s reuses that check (own uploads are always read again).
-      mediaChecks: createMediaCheckCache({ ttlMs: 30_000, maxEntries: 500, cacheable: (url) => !isOwnUploadLink(url, config.publicBaseUrl) }),
-      callbackUrlFor: (taskId) => callbackUrlFor({ publicBaseUrl: config.publicBaseUrl, serverSecret: config.authSecret, simulator: config.provider.simulator }, taskId),
+      storage,
+      serverSecret: config.authSecret,
+      rateLimit: config.apiKeys.requestLimit,
+      openApi: () => (openApi ??= v1OpenApiDocument(v1Schema, config.publicBaseUrl)),
     },
   };
 }
