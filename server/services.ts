@@ -24,6 +24,8 @@ import { createV1Schema } from "./v1/request.ts";
 import { resultLinkFor } from "./v1/results.ts";
 import { v1OpenApiDocument } from "./v1/openapi.ts";
 import type { V1RouteDeps } from "./v1/routes.ts";
+import { CLIENT_CALLBACK_TIMEOUT_MS, type ClientCallbackDeps } from "./v1/client-callbacks.ts";
+import { createGuardedPoster, type GuardedPost } from "./media/fetch.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -43,9 +45,11 @@ export interface Services {
   apiKeyDeps: ApiKeyDeps;
   /** The /v1 API (server/v1/). */
   v1: V1RouteDeps;
+  /** Sending /v1 tasks' ends to their callback_url (the worker's job). */
+  clientCallbacks: ClientCallbackDeps;
 }
 
-export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage"> & { mailer: Mailer | null }> = {}): Services {
+export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage"> & { mailer: Mailer | null; clientCallbackPost: GuardedPost }> = {}): Services {
   const db = overrides.db ?? createDb(config.databaseUrl);
   const provider = overrides.provider ?? createEvolinkProvider({ baseUrl: config.provider.baseUrl, apiKey: config.provider.apiKey });
   const storage = overrides.storage ?? createStorage(config);
@@ -78,6 +82,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
   const apiKeyDeps: ApiKeyDeps = { db, serverSecret: config.authSecret, maxActivePerPerson: config.apiKeys.maxActivePerPerson };
   const v1Schema = createV1Schema({ httpOrigins: httpMediaOrigins(config).request });
   let openApi: unknown;
+  const resultLink = resultLinkFor(config.publicBaseUrl, config.authSecret);
   return {
     config,
     db,
@@ -102,7 +107,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
         db,
         taskDeps,
         schema: v1Schema,
-        resultLink: resultLinkFor(config.publicBaseUrl, config.authSecret),
+        resultLink,
         history: { db, defaultTimeZone: config.defaultTimeZone, currency: config.prices.currency },
         usage: { db, defaultTimeZone: config.defaultTimeZone, currency: config.prices.currency },
       },
@@ -112,6 +117,12 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       serverSecret: config.authSecret,
       rateLimit: config.apiKeys.requestLimit,
       openApi: () => (openApi ??= v1OpenApiDocument(v1Schema, config.publicBaseUrl)),
+    },
+    clientCallbacks: {
+      db,
+      serverSecret: config.authSecret,
+      resultLink,
+      post: overrides.clientCallbackPost ?? createGuardedPoster({ timeoutMs: CLIENT_CALLBACK_TIMEOUT_MS }),
     },
   };
 }
