@@ -1,7 +1,8 @@
 /**
  * The API routes the portal's web server answers itself, without Next.js's
  * request handling around them (docs/decisions/0016-api-outside-next.md):
- * `/api/trpc/*` (GET, POST) and `/api/callbacks/evolink/{taskId}` (POST).
+ * `/api/trpc/*` (GET, POST), `/api/callbacks/evolink/{taskId}` (POST) and
+ * the `/v1/*` API (GET, POST).
  * The handlers are the route modules' own (app/api/…/route.ts registers
  * them here when Next.js loads it), so they run the code of the production
  * build, with its one services object; this registry only lives on
@@ -17,7 +18,7 @@ import { gzip } from "node:zlib";
 const gzipAsync = promisify(gzip);
 
 export type ApiHandler = (req: Request, param: string) => Promise<Response>;
-type Registry = { trpc?: ApiHandler; callback?: ApiHandler };
+type Registry = { trpc?: ApiHandler; callback?: ApiHandler; v1?: ApiHandler };
 
 const REGISTRY = Symbol.for("wan-video-portal.api-routes");
 const registry = (): Registry => ((globalThis as Record<symbol, Registry>)[REGISTRY] ??= {});
@@ -28,6 +29,7 @@ export function registerApiRoute(name: keyof Registry, handler: ApiHandler): voi
 }
 
 const CALLBACK_PREFIX = "/api/callbacks/evolink/";
+const V1_PREFIX = "/v1/";
 
 /** The registered handler for this request and its path parameter, or null (Next.js answers). */
 export function apiRouteFor(method: string | undefined, url: string | undefined): { handler: ApiHandler; param: string } | null {
@@ -36,6 +38,8 @@ export function apiRouteFor(method: string | undefined, url: string | undefined)
   const path = q === -1 ? url : url.slice(0, q);
   const routes = registry();
   if (path.startsWith("/api/trpc/") && routes.trpc) return { handler: routes.trpc, param: "" };
+  // The /v1 API: the handler takes the path after /v1/, still percent-encoded (it decodes each segment).
+  if (path.startsWith(V1_PREFIX) && routes.v1) return { handler: routes.v1, param: path.slice(V1_PREFIX.length) };
   if (method === "POST" && path.startsWith(CALLBACK_PREFIX) && routes.callback) {
     const segment = path.slice(CALLBACK_PREFIX.length);
     // One segment, as the route's [taskId] matches; anything else is Next.js's to answer (404).

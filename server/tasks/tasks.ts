@@ -39,8 +39,12 @@ export interface TaskDeps {
 }
 
 export interface CreateTaskOptions {
-  /** Idempotency key from the form: the same key returns the same task. */
+  /** Idempotency key from the form (or the /v1 API's, per key): the same key returns the same task. */
   clientRequestId?: string;
+  /** Made through the /v1 API with this personal key (null or absent: the form). */
+  apiKeyId?: string;
+  /** The /v1 caller's callback_url, sent the task object when the task ends. */
+  clientCallbackUrl?: string;
 }
 
 /** Budget notices go out after the transaction, and never hold up or fail a submit. */
@@ -102,6 +106,8 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         reservedCost: estimate,
         budgetMonth: monthOf(now, timeZone),
         status: "submitting",
+        apiKeyId: opts.apiKeyId ?? null,
+        clientCallbackUrl: opts.clientCallbackUrl ?? null,
         // The instant the budget month was taken from: usage and budgets count the task in the same period.
         createdAt: now,
       },
@@ -367,7 +373,8 @@ async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOpt
     WITH ended AS (
       UPDATE "Task" SET "status" = ${final.status}::"TaskStatus", "progress" = ${final.progress}, "resultUrls" = ${final.resultUrls}::text[],
         "errorCode" = ${final.errorCode}, "errorMessage" = ${final.errorMessage}, "billedSeconds" = ${billedSeconds}, "cost" = ${cost},
-        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at}
+        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at},
+        "clientCallbackStatus" = CASE WHEN "clientCallbackUrl" IS NULL THEN "clientCallbackStatus" ELSE 'pending' END
       WHERE "id" = ${task.id} AND "status" NOT IN ('completed', 'failed')
         AND (${onlyIf.status ?? null}::"TaskStatus" IS NULL OR "status" = ${onlyIf.status ?? null}::"TaskStatus")
         AND (NOT ${"submitAttemptedAt" in onlyIf}::boolean OR "submitAttemptedAt" IS NULL)

@@ -364,6 +364,36 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     call: (api, d) => api.post(`/api/callbacks/evolink/${d.taskId}?token=forged`, { data: { id: "task-unified-1-x", status: "completed" }, maxRedirects: 0 }),
     expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
   },
+  // The /v1 API: personal API keys only. A session cookie gives no right to it (tests/integration/v1-api.test.ts covers keys).
+  ...(
+    [
+      ["create a task", (api: APIRequestContext) => api.post("/v1/videos/generations", { data: { model: "wan2.7-image-to-video", prompt: "x" }, maxRedirects: 0 })],
+      ["read the member's task", (api: APIRequestContext, d: AuthzData) => api.get(`/v1/tasks/${d.taskId}`, { maxRedirects: 0 })],
+      ["list tasks", (api: APIRequestContext) => api.get("/v1/tasks", { maxRedirects: 0 })],
+      ["the balance", (api: APIRequestContext) => api.get("/v1/balance", { maxRedirects: 0 })],
+      ["the member's result without its token", (api: APIRequestContext, d: AuthzData) => api.get(`/v1/results/${d.taskId}`, { maxRedirects: 0 })],
+    ] as const
+  ).map(([what, call]): AuthzRow => ({
+    covers: "app/v1/[...path]/route.ts",
+    what: `/v1: ${what}, with cookies and no API key`,
+    call,
+    expect: { anonymous: 401, revoked: 401, otherMember: 401, member: 401, admin: 401 },
+  })),
+  {
+    covers: "app/v1/[...path]/route.ts",
+    what: "/v1: the member's result with a forged token",
+    call: (api, d) => api.get(`/v1/results/${d.taskId}?token=forged`, { maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/v1/[...path]/route.ts",
+    what: "/v1: the API's OpenAPI document (public)",
+    call: (api) => api.get("/v1/openapi.json", { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      if ((body as { openapi?: string }).openapi !== "3.1.0") throw new Error("not an OpenAPI 3.1 document");
+    },
+  },
   {
     covers: "app/api/health/route.ts",
     what: "health check",
