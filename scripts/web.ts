@@ -7,6 +7,9 @@ import { createDb } from "../server/db/client.ts";
 import { databaseGauges } from "../server/metrics/gauges.ts";
 import { setGaugeSource } from "../server/metrics/metrics.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
+import { logger, setLogService } from "../server/logging/logger.ts";
+
+setLogService("web");
 
 await runUntilSignal(async () => {
   const config = loadRuntimeConfig();
@@ -24,7 +27,7 @@ await runUntilSignal(async () => {
     formOrigins: config.sso ? [new URL(config.sso.issuer).origin] : [],
     metricsToken: config.metrics.token,
   });
-  console.log(`Web server listening on ${server.url}`);
+  logger().info({ url: server.url }, `Web server listening on ${server.url}`);
   return {
     async stop() {
       await server.close();

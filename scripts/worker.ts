@@ -8,6 +8,9 @@ import { startWorker } from "../server/jobs/worker.ts";
 import { isMetricsRequest, serveMetrics } from "../server/metrics/http.ts";
 import { buildServices } from "../server/services.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
+import { logger, setLogService } from "../server/logging/logger.ts";
+
+setLogService("worker");
 
 await runUntilSignal(async () => {
   const config = loadRuntimeConfig();
@@ -27,9 +30,9 @@ await runUntilSignal(async () => {
     });
     const server = metricsServer;
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(config.metrics.workerPort, config.host, () => resolve()));
-    console.log(`Worker metrics on http://${config.host}:${config.metrics.workerPort}/metrics`);
+    logger().info(`Worker metrics on http://${config.host}:${config.metrics.workerPort}/metrics`);
   }
-  console.log("Worker running (Ctrl+C to stop).");
+  logger().info("Worker running (Ctrl+C to stop).");
   return {
     async stop() {
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));

@@ -20,6 +20,7 @@ import { applyProviderTask } from "../tasks/tasks.ts";
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
 import { metrics } from "../metrics/metrics.ts";
+import { logger, messageOf, taskFields } from "../logging/logger.ts";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
 /** The provider waits 10 s for our answer; the confirmation must fit well inside. */
@@ -91,12 +92,15 @@ export async function handleProviderCallback(
     // hour's quota lasts, and answered as missing.
     if (await countRejected(db)) {
       await log({ taskId: null, outcome: "rejected", detail: `callback for ${input.taskId.slice(0, 100)} with an invalid token` });
+      // Logged like its row: only the first few of each hour.
+      logger().warn({ callbackFor: input.taskId.slice(0, 100) }, "callback refused: invalid token or unknown task");
     }
     throw new AppError("NOT_FOUND", "Unknown callback");
   }
   const timeline = (detail: string) => recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail });
   const reject = async (detail: string, reportedStatus?: string): Promise<never> => {
     await log({ taskId: task.id, outcome: "invalid", detail, reportedStatus });
+    logger().warn({ ...taskFields(task), outcome: "invalid", detail }, "callback ignored");
     await timeline(`Ignored: ${detail}`);
     throw new AppError("BAD_REQUEST", detail);
   };
@@ -120,6 +124,7 @@ export async function handleProviderCallback(
     // provider is not asked again. Providers deliver a callback several times; this is the common case.
     await log({ taskId: task.id, outcome: "duplicate", reportedStatus: body.status, detail: `the task had already ended (${task.status})` });
     await timeline(`It said ${body.status}; the task had already ended (${task.status}), so nothing changes.`);
+    logger().info({ ...taskFields(task), reportedStatus: body.status, outcome: "duplicate" }, "callback received");
     return { outcome: "duplicate" };
   }
 
@@ -131,6 +136,7 @@ export async function handleProviderCallback(
     await pollSoon(db, task.id);
     await log({ taskId: task.id, outcome: "deferred", reportedStatus: body.status, detail: `confirmation failed: ${(err as Error).message}` });
     await timeline(`It said ${body.status}; the portal could not confirm that with the service now, so it checks again at once.`);
+    logger().warn({ ...taskFields(task), reportedStatus: body.status, outcome: "deferred", detail: messageOf(err) }, "callback received; confirmation failed, left to the reconciler");
     return { outcome: "deferred" };
   }
   if (confirmed.id !== body.id) return reject("The provider's answer names another task", body.status);
@@ -151,7 +157,9 @@ export async function handleProviderCallback(
     confirmedStatus: confirmed.status,
     detail: body.status !== confirmed.status ? storableText(`the body said ${body.status}; the provider says ${confirmed.status}`.slice(0, 1000)) : undefined,
   });
-  return { outcome: changed ? "applied" : "duplicate" };
+  const outcome = changed ? "applied" : "duplicate";
+  logger().info({ ...taskFields(task), reportedStatus: body.status, confirmedStatus: confirmed.status, outcome }, "callback received");
+  return { outcome };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
