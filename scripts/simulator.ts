@@ -21,10 +21,11 @@
  * and only from this machine: the control API answers loopback peers only);
  * see server/simulator/simulator.ts.
  */
+// First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
+import { logger, setLogService } from "../server/logging/logger.ts";
 import path from "node:path";
 import { loadOrCreateLocalSecrets, localSecretsFile } from "../server/local-secrets.ts";
 import { startSimulator } from "../server/simulator/simulator.ts";
-import { logger, setLogService } from "../server/logging/logger.ts";
 
 setLogService("simulator");
 

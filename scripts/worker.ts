@@ -2,13 +2,14 @@
 // deployments that run it apart from the web processes (RUN_WORKER=0 there).
 // Needs the same DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET as the web app.
 // With METRICS_PORT and METRICS_TOKEN it serves its own GET /metrics.
+// First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
+import { logger, setLogService } from "../server/logging/logger.ts";
 import http from "node:http";
 import { loadRuntimeConfig } from "../server/config.ts";
 import { startWorker } from "../server/jobs/worker.ts";
 import { isMetricsRequest, serveMetrics } from "../server/metrics/http.ts";
 import { buildServices } from "../server/services.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
-import { logger, setLogService } from "../server/logging/logger.ts";
 
 setLogService("worker");
 

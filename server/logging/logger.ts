@@ -18,6 +18,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import os from "node:os";
+import { format as formatArgs } from "node:util";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { formatJsonLine } from "./format.ts";
 
@@ -47,6 +48,7 @@ interface Shared {
   service: LogService;
   options: LoggingOptions | null;
   roots: Map<LogService, Logger>;
+  strayRouted?: boolean;
 }
 
 const SHARED = Symbol.for("wan-video-portal.logging");
@@ -116,6 +118,29 @@ export function setLogService(service: LogService): void {
   shared().service = service;
 }
 
+/**
+ * With LOG_FORMAT=json, what other code prints (Next.js and libraries through
+ * console.*, Node's warnings) becomes log lines too, so that the output stays
+ * one JSON object per line. Done when this module is first loaded (the entry
+ * points import it first, before anything that may print).
+ */
+function routeStrayOutput(): void {
+  const s = shared();
+  if (s.strayRouted) return;
+  s.strayRouted = true;
+  const levels = { log: "info", info: "info", debug: "debug", warn: "warn", error: "error" } as const;
+  for (const [method, level] of Object.entries(levels) as Array<[keyof typeof levels, (typeof levels)[keyof typeof levels]]>) {
+    console[method] = (...args: unknown[]) => {
+      const err = args.find((a) => a instanceof Error);
+      const msg = formatArgs(...args.filter((a) => a !== err)).trim() || (err as Error | undefined)?.message || "";
+      logger()[level](err ? { err } : {}, msg);
+    };
+  }
+  // Node prints warnings itself (several lines on standard error); one line each instead.
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => logger().warn({ warning: warning.name }, warning.message.replace(/\s*\n\s*/g, " ")));
+}
+
 /** Replaces the format, level or destination (tests); null goes back to the environment's. */
 export function configureLogging(options: LoggingOptions | null): void {
   const s = shared();
@@ -145,3 +170,5 @@ export function taskFields(task: { id: string; requestId?: string | null }): { t
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+if (loggingFromEnv().format === "json") routeStrayOutput();

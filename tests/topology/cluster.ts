@@ -505,20 +505,25 @@ export class Topology {
   }
 }
 
-/** The JSON log lines a product process wrote (its log file, across restarts); other lines (a crash's stack) are left out. */
-export function jsonLogLines(proc: ManagedProcess): Array<Record<string, unknown>> {
+/**
+ * What a product process wrote (its log file, across restarts): the JSON
+ * lines, and the lines that are not JSON (the suite's own "=====" markers
+ * left out).
+ */
+export function logLines(proc: ManagedProcess): { json: Array<Record<string, unknown>>; other: string[] } {
   const file = path.join(LOGS, `${proc.name}.log`);
-  if (!existsSync(file)) return [];
-  const out: Array<Record<string, unknown>> = [];
+  const json: Array<Record<string, unknown>> = [];
+  const other: string[] = [];
+  if (!existsSync(file)) return { json, other };
   for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (!line.startsWith("{")) continue;
+    if (line === "" || line.startsWith("===== ")) continue;
     try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
+      json.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
-      // a line cut by a kill
+      other.push(line); // not JSON, or cut by a kill
     }
   }
-  return out;
+  return { json, other };
 }
 
 /** Which of `procs` holds the loopback TCP connection whose local port is `port` (/proc/net/tcp, then each process's descriptors). */

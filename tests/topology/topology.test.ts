@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
 import { sleep, waitFor } from "../faults/processes.ts";
-import { DATA_DIR, jsonLogLines, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { DATA_DIR, logLines, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -196,7 +196,9 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     const requestId = task.requestId!;
     expect(world.nginx.accessLog()).toContain(`request_id=${requestId}`);
 
-    const linesOf = (procs: typeof world.webs): Array<Record<string, unknown>> => procs.flatMap((p) => jsonLogLines(p).map((l) => ({ ...l, process: p.name })));
+    // Every line each web instance and worker wrote so far is one JSON object (LOG_FORMAT=json): Next.js's and libraries' output included.
+    for (const p of [...world.webs, ...world.workers]) expect(logLines(p).other, `${p.name}'s lines that are not JSON`).toEqual([]);
+    const linesOf = (procs: typeof world.webs): Array<Record<string, unknown>> => procs.flatMap((p) => logLines(p).json.map((l) => ({ ...l, process: p.name })));
     const web = linesOf(world.webs);
     const workers = linesOf(world.workers);
     const find = (lines: typeof web, msg: string) => lines.filter((l) => l.msg === msg && l.taskId === task.id && l.taskRequestId === requestId);

@@ -3,6 +3,8 @@
  * line a person reads at a terminal, and the JSON line a log collector reads,
  * with the fields of the context it was written in.
  */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@/server/config.ts";
 import { formatJsonLine, formatRecord } from "@/server/logging/format.ts";
@@ -114,5 +116,27 @@ describe("the logger", () => {
     expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT/);
     expect(() => loadConfig({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL/);
     expect(taskFields({ id: "t", requestId: null })).toEqual({ taskId: "t" });
+  });
+
+  it("with LOG_FORMAT=json, an entry point's output stays one JSON object per line: console.* of other code and Node's warnings included", () => {
+    const script = path.resolve(import.meta.dirname, "../helpers/log-stray.ts");
+    const run = (format: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LOG_FORMAT: format } as unknown as NodeJS.ProcessEnv, encoding: "utf8", timeout: 30_000 });
+    const json = run("json");
+    expect(json.status).toBe(0);
+    expect(json.stderr).toBe("");
+    const records = json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => [r.level, r.msg])).toEqual([
+      ["info", "own line"],
+      ["info", "✓ Running next.config.mjs took 56ms"],
+      ["error", "[auth]"],
+      ["warn", "The AWS SDK for JavaScript will require node >=22."],
+    ]);
+    expect(records[2]).toMatchObject({ service: "web", err: { message: "bad sign-in" } });
+    // As text, nothing is taken over: the lines read as before.
+    const text = run("text");
+    expect(text.stdout).toContain("[web] own line  taskId=t-1\n✓ Running next.config.mjs took 56ms\n");
+    expect(text.stderr).toContain("[auth] Error: bad sign-in");
+    expect(text.stderr).toContain("NodeVersionSupportWarning");
   });
 });
