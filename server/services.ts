@@ -19,6 +19,7 @@ import { createMediaSource, isOwnUploadLink } from "./uploads/media-source.ts";
 import type { FileCheckDeps } from "./media/file-check.ts";
 import { uploadAvailability, type UploadAvailability } from "./uploads/availability.ts";
 import type { UploadDeps } from "./uploads/uploads.ts";
+import type { ApiKeyDeps } from "./apikeys/apikeys.ts";
 
 export interface Services {
   config: RuntimeConfig;
@@ -34,6 +35,8 @@ export interface Services {
   uploadAvailability: UploadAvailability;
   /** What the team functions need (invitations, resets), the mailer among them. */
   teamDeps: TeamDeps;
+  /** Personal API keys (server/apikeys/): the database, the server secret, the per-person limit. */
+  apiKeyDeps: ApiKeyDeps;
 }
 
 export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Services, "db" | "provider" | "storage"> & { mailer: Mailer | null }> = {}): Services {
@@ -72,6 +75,7 @@ export function buildServices(config: RuntimeConfig, overrides: Partial<Pick<Ser
       passwordSignIn: config.passwordSignIn,
       defaultTimeZone: config.defaultTimeZone,
     },
+    apiKeyDeps: { db, serverSecret: config.authSecret, maxActivePerPerson: config.apiKeys.maxActivePerPerson },
     taskDeps: {
       db,
       provider,

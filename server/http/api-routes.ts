@@ -59,7 +59,14 @@ export async function serveApiRoute(req: IncomingMessage, res: ServerResponse, o
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else headers.set(name, value);
   }
-  const body = req.method === "POST" ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined;
+  let body: Awaited<ReturnType<typeof bodyOf>>;
+  try {
+    body = await bodyOf(req);
+  } catch {
+    // The client left before sending its whole body: there is no one to answer.
+    res.destroy();
+    return;
+  }
   const request = new Request(`${origin}${req.url}`, { method: req.method, headers, body, duplex: "half" } as RequestInit);
   const answer = await route.handler(request, route.param);
   res.statusCode = answer.status;
@@ -83,3 +90,27 @@ export async function serveApiRoute(req: IncomingMessage, res: ServerResponse, o
 }
 
 const COMPRESS_FROM_BYTES = 1024;
+/**
+ * A POST body whose announced length is at most this is read into one buffer before the
+ * handler runs (a web stream per request costs more than the rest of a callback's parsing);
+ * a larger or chunked one is passed as a stream. Handlers keep their own size limits either way.
+ */
+const BUFFER_BODY_UP_TO_BYTES = 256 * 1024;
+
+async function bodyOf(req: IncomingMessage): Promise<Buffer | ReadableStream<Uint8Array> | undefined> {
+  if (req.method !== "POST") return undefined;
+  const length = Number(req.headers["content-length"]);
+  if (req.headers["transfer-encoding"] !== undefined || !Number.isSafeInteger(length) || length > BUFFER_BODY_UP_TO_BYTES) {
+    return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+    // A client gone before the end of its body: nothing to answer.
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("The request body was cut off"));
+    });
+  });
+}

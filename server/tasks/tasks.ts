@@ -14,6 +14,7 @@ import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaC
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
+import { storableText } from "../http/text.ts";
 import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
 import { currentRequestId, logger, messageOf, taskFields } from "../logging/logger.ts";
 
@@ -485,6 +486,33 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
   const changed = await applyProgress(db, task, status, progress, source);
   if (callback) await logCallback(db, task.id, callback, changed ? "applied" : "duplicate");
   return changed;
+}
+
+/**
+ * A provider callback's first statement: when the task has already ended and
+ * the body names its provider task (or it has none yet), records the callback
+ * as a duplicate — its log row and its timeline line — and answers true; else
+ * writes nothing and answers false (the caller reads the task and goes on).
+ * Providers deliver a callback up to 4 times, seconds apart, so for most
+ * deliveries this one statement is all the work there is.
+ */
+export async function recordCallbackToEndedTask(db: Db, taskId: string, reported: { id: string; status: string }): Promise<boolean> {
+  const status = storableText(reported.status);
+  const [row] = await db.$queryRaw<Array<{ duplicate: boolean; requestId: string | null }>>`
+    WITH dup AS (
+      SELECT "id", "status"::text AS status, "requestId" FROM "Task"
+      WHERE "id" = ${taskId} AND "status" IN ('completed', 'failed') AND ("providerTaskId" IS NULL OR "providerTaskId" = ${reported.id})
+    ), logged AS (
+      INSERT INTO "CallbackEvent" ("id", "taskId", "receivedAt", "reportedStatus", "outcome", "detail")
+      SELECT ${randomUUID()}, "id", now(), ${status}, 'duplicate', 'the task had already ended (' || status || ')' FROM dup
+    ), line AS (
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "source", "detail")
+      SELECT "id", now(), 'callback', 'callback', 'It said ' || ${status} || '; the task had already ended (' || status || '), so nothing changes.' FROM dup
+    )
+    SELECT EXISTS (SELECT 1 FROM dup) AS duplicate, (SELECT "requestId" FROM dup) AS "requestId"`;
+  const duplicate = row?.duplicate === true;
+  if (duplicate) logger().info({ ...taskFields({ id: taskId, requestId: row?.requestId }), reportedStatus: status, outcome: "duplicate" }, "callback received");
+  return duplicate;
 }
 
 async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: number, source: TaskEventSource): Promise<boolean> {
