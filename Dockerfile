@@ -12,6 +12,7 @@ RUN bash scripts/image/build.sh && bash scripts/image/runtime.sh /src /out
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
+    LOG_FORMAT=json \
     NEXT_TELEMETRY_DISABLED=1 \
     HOST=0.0.0.0 \
     PORT=3000

@@ -15,14 +15,19 @@
  *   SIMULATOR_CALLBACK_TIMEOUT_MS       time a callback receiver has to answer 2xx, default 10000
  *   SIMULATOR_PROGRESS_CALLBACKS        "1" to also call back at each progress step (the provider does not)
  *   SIMULATOR_OVERLONG_TEXT             "refuse" (default) or "truncate" (as the provider) for over-long prompts
+ *   LOG_FORMAT, LOG_LEVEL               as the portal's (server/logging/logger.ts)
  *
  * Faults for browser tests: POST /__sim/faults, POST /__sim/reset (same key,
  * and only from this machine: the control API answers loopback peers only);
  * see server/simulator/simulator.ts.
  */
+// First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
+import { logger, setLogService } from "../server/logging/logger.ts";
 import path from "node:path";
 import { loadOrCreateLocalSecrets, localSecretsFile } from "../server/local-secrets.ts";
 import { startSimulator } from "../server/simulator/simulator.ts";
+
+setLogService("simulator");
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -65,23 +70,23 @@ const sim = await startSimulator({
   progressCallbacks: process.env.SIMULATOR_PROGRESS_CALLBACKS === "1",
   overlongText,
   dataDir: path.join(dataDir, "simulator"),
-  log: (msg) => console.log(`[simulator] ${msg}`),
+  log: (msg) => logger().info(msg),
 });
 
 // Never print the key: say where it is kept.
 const keySource = process.env.EVOLINK_API_KEY ? "from EVOLINK_API_KEY" : `"simulatorKey" in ${localSecretsFile(dataDir)}`;
-console.log(`Evolink simulator ready at ${sim.url} (API key: ${keySource}). Ctrl+C to stop.`);
+logger().info(`Evolink simulator ready at ${sim.url} (API key: ${keySource}). Ctrl+C to stop.`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    console.log(`[simulator] ${signal}: stopping`);
+    logger().info(`${signal}: stopping`);
     sim.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error(err);
+        logger().error({ err }, "stopping failed");
         process.exit(1);
       },
     );

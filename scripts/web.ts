@@ -1,12 +1,16 @@
 // npm run web: the web process alone (the portal's own server in front of the
 // production build; see server/http/web-server.ts). `npm start` runs it for
 // you; deployments run it with DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET set.
+// First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
+import { logger, setLogService } from "../server/logging/logger.ts";
 import { loadRuntimeConfig } from "../server/config.ts";
 import { startWebServer } from "../server/http/web-server.ts";
 import { createDb } from "../server/db/client.ts";
 import { databaseGauges } from "../server/metrics/gauges.ts";
 import { setGaugeSource } from "../server/metrics/metrics.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
+
+setLogService("web");
 
 await runUntilSignal(async () => {
   const config = loadRuntimeConfig();
@@ -24,7 +28,7 @@ await runUntilSignal(async () => {
     formOrigins: config.sso ? [new URL(config.sso.issuer).origin] : [],
     metricsToken: config.metrics.token,
   });
-  console.log(`Web server listening on ${server.url}`);
+  logger().info({ url: server.url }, `Web server listening on ${server.url}`);
   return {
     async stop() {
       await server.close();

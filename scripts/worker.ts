@@ -2,12 +2,16 @@
 // deployments that run it apart from the web processes (RUN_WORKER=0 there).
 // Needs the same DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET as the web app.
 // With METRICS_PORT and METRICS_TOKEN it serves its own GET /metrics.
+// First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
+import { logger, setLogService } from "../server/logging/logger.ts";
 import http from "node:http";
 import { loadRuntimeConfig } from "../server/config.ts";
 import { startWorker } from "../server/jobs/worker.ts";
 import { isMetricsRequest, serveMetrics } from "../server/metrics/http.ts";
 import { buildServices } from "../server/services.ts";
 import { runUntilSignal } from "./lib/lifecycle.ts";
+
+setLogService("worker");
 
 await runUntilSignal(async () => {
   const config = loadRuntimeConfig();
@@ -27,9 +31,9 @@ await runUntilSignal(async () => {
     });
     const server = metricsServer;
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(config.metrics.workerPort, config.host, () => resolve()));
-    console.log(`Worker metrics on http://${config.host}:${config.metrics.workerPort}/metrics`);
+    logger().info(`Worker metrics on http://${config.host}:${config.metrics.workerPort}/metrics`);
   }
-  console.log("Worker running (Ctrl+C to stop).");
+  logger().info("Worker running (Ctrl+C to stop).");
   return {
     async stop() {
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));

@@ -106,6 +106,13 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "use at least 16 characters").optional()),
   /** `npm run worker` serves its own /metrics on this port when set (with METRICS_TOKEN). */
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
+  /** Logs (server/logging/logger.ts): `json`, one JSON object per line (for log collectors), or readable `text` lines. */
+  LOG_FORMAT: z.preprocess((v) => (typeof v === "string" ? emptyAsUndefined(v.trim().toLowerCase()) : v), z.enum(["text", "json"]).default("text")),
+  /** The least level written: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === "string" ? emptyAsUndefined(v.trim().toLowerCase()) : v),
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
   RECONCILE_TICK_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(600_000).default(5000)),
   POLL_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(15)),
   POLL_MAX_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(120)),

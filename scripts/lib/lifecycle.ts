@@ -5,7 +5,10 @@
  * - on an error nothing handled (an uncaught exception or rejection, e.g. in the in-process worker or simulator),
  *   so that no child is left running without its parent;
  * - when the process that started this one (over an IPC channel, as `npm start` starts the web server) is gone.
+ * What it says goes to the log (server/logging/), as this process's service.
  */
+import { logger } from "../../server/logging/logger.ts";
+
 export async function runUntilSignal(
   start: () => Promise<{ stop(): Promise<void>; ended?: Promise<string> }>,
   onStopping?: () => void,
@@ -15,12 +18,12 @@ export async function runUntilSignal(
   const shutdown = async (code: number, message?: string) => {
     if (stopping) return;
     stopping = true;
-    if (message) console.error(message);
+    if (message) logger().error(message);
     else onStopping?.();
     // Never hang on the way out: a stop that does not finish in time is cut short.
     const limit = setTimeout(() => process.exit(code), 30_000);
     limit.unref();
-    await running?.stop().catch((err: unknown) => console.error(`While stopping: ${err instanceof Error ? err.message : String(err)}`));
+    await running?.stop().catch((err: unknown) => logger().error(`While stopping: ${err instanceof Error ? err.message : String(err)}`));
     process.exit(code);
   };
   const unexpected = (kind: string) => (err: unknown) => {
@@ -46,11 +49,11 @@ export async function runUntilSignal(
     void started.ended?.then((reason) => {
       // Everything is stopped already; say why and fail.
       stopping = true;
-      console.error(`${reason} Everything it started has been stopped.`);
+      logger().error(`${reason} Everything it started has been stopped.`);
       process.exit(1);
     });
   } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
+    logger().error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
 }

@@ -12,6 +12,7 @@ import { clientAddressOf } from "../http/client-address.ts";
 import { routeHandler, type HttpHandler } from "../http/errors.ts";
 import type { Services } from "../services.ts";
 import { appRouter } from "./root.ts";
+import { logger } from "../logging/logger.ts";
 import { errorReference, type Context } from "./trpc.ts";
 
 /** A tRPC request body never needs more (a form with its prompts). */
@@ -37,7 +38,10 @@ export function trpcRoute(services: () => Services): HttpHandler {
       router: appRouter,
       createContext: () => contextFor(services(), req),
       onError({ error, path }) {
-        if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[error ${errorReference(error)}] tRPC ${path ?? "?"}:`, error.cause ?? error);
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          const reference = errorReference(error);
+          logger().error({ err: error.cause ?? error, errorReference: reference, where: `tRPC ${path ?? "?"}` }, `[error ${reference}] tRPC ${path ?? "?"}`);
+        }
       },
     });
   });

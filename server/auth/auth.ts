@@ -21,6 +21,7 @@ import { throttledCode } from "./messages.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
 import { recordRefusedSignIn, recordSsoSignIn, signInWithPassword } from "./sign-in.ts";
 import { completeSsoSignUp, decideSsoSignIn, INVITATION_COOKIE } from "./sso.ts";
+import { logger } from "../logging/logger.ts";
 
 declare module "@auth/core/types" {
   interface Session {
@@ -105,7 +106,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
       // A wrong password is an everyday event, not an error with a stack trace.
       error(error: Error) {
         if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") return;
-        console.error("[auth]", error);
+        logger().error({ err: error }, "sign-in error");
       },
     },
     providers: [

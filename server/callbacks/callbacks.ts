@@ -19,6 +19,7 @@ import { applyProviderTask, recordCallbackToEndedTask } from "../tasks/tasks.ts"
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
 import { metrics } from "../metrics/metrics.ts";
+import { logger, messageOf, taskFields } from "../logging/logger.ts";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
 /** The provider waits 10 s for our answer; the confirmation must fit well inside. */
@@ -87,6 +88,8 @@ export async function handleProviderCallback(
     // hour's quota lasts, and answered as missing.
     if (await countRejected(db)) {
       await log({ taskId: null, outcome: "rejected", detail: `callback for ${input.taskId.slice(0, 100)} with an invalid token` });
+      // Logged like its row: only the first few of each hour.
+      logger().warn({ callbackFor: input.taskId.slice(0, 100) }, "callback refused: invalid token or unknown task");
     }
     throw new AppError("NOT_FOUND", "Unknown callback");
   };
@@ -100,19 +103,21 @@ export async function handleProviderCallback(
     const task = await db.task.findUnique({ where: { id: input.taskId } });
     if (!task) return unknownTask();
     await log({ taskId: task.id, outcome: "invalid", detail: problem });
+    logger().warn({ ...taskFields(task), outcome: "invalid", detail: problem }, "callback ignored");
     await recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail: `Ignored: ${problem}` });
     throw new AppError("BAD_REQUEST", problem);
   }
 
   const body = parsed.body;
   // The task has ended (once, with its billing): nothing a callback says can change it, so the
-  // provider is not asked again, and this one statement records the callback as a duplicate.
+  // provider is not asked again, and this one statement records the callback as a duplicate (and logs it).
   if (await recordCallbackToEndedTask(db, input.taskId, body)) return { outcome: "duplicate" };
   const task = await db.task.findUnique({ where: { id: input.taskId } });
   if (!task) return unknownTask();
   const timeline = (detail: string) => recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail });
   const reject = async (detail: string, reportedStatus?: string): Promise<never> => {
     await log({ taskId: task.id, outcome: "invalid", detail, reportedStatus });
+    logger().warn({ ...taskFields(task), outcome: "invalid", detail }, "callback ignored");
     await timeline(`Ignored: ${detail}`);
     throw new AppError("BAD_REQUEST", detail);
   };
@@ -126,6 +131,7 @@ export async function handleProviderCallback(
     await pollSoon(db, task.id);
     await log({ taskId: task.id, outcome: "deferred", reportedStatus: body.status, detail: `confirmation failed: ${(err as Error).message}` });
     await timeline(`It said ${body.status}; the portal could not confirm that with the service now, so it checks again at once.`);
+    logger().warn({ ...taskFields(task), reportedStatus: body.status, outcome: "deferred", detail: messageOf(err) }, "callback received; confirmation failed, left to the reconciler");
     return { outcome: "deferred" };
   }
   if (confirmed.id !== body.id) return reject("The provider's answer names another task", body.status);
@@ -146,7 +152,9 @@ export async function handleProviderCallback(
     confirmedStatus: confirmed.status,
     detail: body.status !== confirmed.status ? storableText(`the body said ${body.status}; the provider says ${confirmed.status}`.slice(0, 1000)) : undefined,
   });
-  return { outcome: changed ? "applied" : "duplicate" };
+  const outcome = changed ? "applied" : "duplicate";
+  logger().info({ ...taskFields(task), reportedStatus: body.status, confirmedStatus: confirmed.status, outcome }, "callback received");
+  return { outcome };
 }
 
 /** The body as a task object, or what is wrong with it (in words for the task's timeline). */

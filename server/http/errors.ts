@@ -13,6 +13,7 @@ import { AppError, httpStatusOf, type AppErrorCode, type FieldErrors } from "../
 import { RangeNotSatisfiableError } from "../storage/storage.ts";
 import { BodyTooLargeError } from "./body.ts";
 import { assertCleanUrl } from "./text.ts";
+import { logger } from "../logging/logger.ts";
 
 export interface ErrorBody {
   error: {
@@ -34,10 +35,15 @@ export function internalErrorMessage(reference: string): string {
   return `Something went wrong on our side. If it happens again, give an admin this reference: ${reference}.`;
 }
 
-/** Logs an unexpected error in full under a new reference, and returns the reference. */
-export function logInternalError(error: unknown, where: string, log: (...args: unknown[]) => void = console.error): string {
+/**
+ * Logs an unexpected error in full under a new reference, and returns the
+ * reference: `grep <reference>` finds the line (with the request's id, so the
+ * request's other lines too).
+ */
+export function logInternalError(error: unknown, where: string, log?: (...args: unknown[]) => void): string {
   const reference = newErrorReference();
-  log(`[error ${reference}] ${where}:`, error);
+  if (log) log(`[error ${reference}] ${where}:`, error);
+  else logger().error({ err: error, errorReference: reference, where }, `[error ${reference}] ${where}`);
   return reference;
 }
 

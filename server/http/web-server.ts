@@ -13,6 +13,9 @@
  * It also answers tRPC and provider callbacks itself, through the same route
  * handlers but without Next.js's request handling around them (api-routes.ts).
  * It also stops gracefully: no new connections, in-flight requests finish.
+ * Every request gets an id (the trusted proxy's X-Request-Id, or a new one),
+ * answered in X-Request-Id and carried on every log line of the request
+ * (server/logging/).
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -23,6 +26,8 @@ import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, r
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
 import { isMetricsRequest, serveMetrics } from "../metrics/http.ts";
+import { logger, withLogContext } from "../logging/logger.ts";
+import { REQUEST_ID_HEADER, requestIdFor } from "../logging/request-id.ts";
 
 export interface WebServerOptions {
   /** The project folder (where .next is). */
@@ -41,7 +46,6 @@ export interface WebServerOptions {
   /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off. */
   metricsToken?: string;
   dev?: boolean;
-  log?: (line: string) => void;
 }
 
 export interface WebServer {
@@ -59,23 +63,35 @@ export function redactedPath(url: string | undefined): string {
   return (url ?? "/").replace(/\/(invite|reset)\/[^/?#]+/, "/$1/…").replace(/([?&]token=)[^&#]*/g, "$1…");
 }
 
-export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
-  const log = o.log ?? ((line: string) => console.error(line));
+/** Requests logged at debug level only: assets, health checks and scrapes. */
+const QUIET_PATHS = /^\/(_next\/|favicon\.ico|api\/health|api\/ready|metrics)/;
+
+/** One line per answered request, with its id, status and time. */
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, started: bigint): void {
+  const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+  const path = redactedPath(req.url);
+  const level = res.statusCode >= 500 ? "warn" : QUIET_PATHS.test(path) ? "debug" : "info";
+  logger("web")[level]({ requestId, method: req.method, path, status: res.statusCode, ms }, "request");
+}
+
+export type PortalRequestOptions = Pick<WebServerOptions, "publicBaseUrl" | "trustedProxies" | "mediaOrigins" | "formOrigins" | "metricsToken" | "dev">;
+
+/**
+ * The web server's answer to a request, before and around `handle` (Next.js):
+ * the request id, the client address, the security headers, /metrics,
+ * cross-site writes, and the API routes answered outside Next.js.
+ */
+export function portalRequestListener(o: PortalRequestOptions, handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.RequestListener {
   const trusted = parseTrustedProxies(o.trustedProxies);
   const publicOrigin = new URL(o.publicBaseUrl).origin;
   const https = publicOrigin.startsWith("https:");
-  const app = next({ dev: o.dev ?? false, dir: o.dir, hostname: o.host, port: o.port });
-  await app.prepare();
-  const handle = app.getRequestHandler();
 
-  markServedByPortalServer();
-
-  const server = http.createServer((req, res) => {
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const client = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
     if (client) req.headers[CLIENT_ADDRESS_HEADER] = client;
     else delete req.headers[CLIENT_ADDRESS_HEADER];
     // What only a proxy may say about the original request is dropped from anyone else.
-    if (!trusted.trusts(req.socket.remoteAddress ?? "")) {
+    if (!fromProxy(req)) {
       for (const name of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded"]) delete req.headers[name];
     }
 
@@ -83,7 +99,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (isMetricsRequest(req)) {
       serveMetrics(req, res, o.metricsToken).catch((err: unknown) => {
-        log(`[web] metrics failed: ${(err as Error)?.message ?? String(err)}`);
+        logger("web").error({ err }, "metrics failed");
         if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
       });
       return;
@@ -97,11 +113,32 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // tRPC and provider callbacks: their route handlers, called without Next.js's request handling around them (api-routes.ts).
     const api = apiRouteFor(req.method, req.url);
     (api ? serveApiRoute(req, res, publicOrigin, api) : handle(req, res)).catch((err: unknown) => {
-      log(`[web] unhandled error for ${req.method} ${redactedPath(req.url)}: ${(err as Error)?.stack ?? String(err)}`);
+      logger("web").error({ err, method: req.method, path: redactedPath(req.url) }, "unhandled error");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end("Internal error");
       else res.destroy();
     });
-  });
+  };
+  const fromProxy = (req: http.IncomingMessage) => trusted.trusts(req.socket.remoteAddress ?? "");
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    // The request's id: the trusted proxy's (so its access log and ours share it), or a new one; answered on every response.
+    const requestId = requestIdFor(req.headers[REQUEST_ID_HEADER], fromProxy(req));
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    res.once("finish", () => logRequest(req, res, requestId, started));
+    withLogContext({ service: "web", fields: { requestId } }, () => answer(req, res));
+  };
+}
+
+export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const app = next({ dev: o.dev ?? false, dir: o.dir, hostname: o.host, port: o.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  markServedByPortalServer();
+
+  const server = http.createServer(portalRequestListener(o, handle));
   // Slow or idle clients must not hold sockets for ever.
   server.headersTimeout = 30_000;
   server.requestTimeout = 10 * 60_000;

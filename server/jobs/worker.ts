@@ -16,6 +16,7 @@ import { describeRetention, runRetention, type RetentionReport } from "../retent
 import { findDueTasks, reconcileTask, type ReconcileDeps } from "../tasks/reconcile.ts";
 import { databaseGauges } from "../metrics/gauges.ts";
 import { metrics, setGaugeSource } from "../metrics/metrics.ts";
+import { logger, withLogContext } from "../logging/logger.ts";
 
 export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention", clientCallback: "client-callback" } as const;
 
@@ -31,7 +32,7 @@ let jobEndingsGuarded = false;
  * runs again (every job here is safe to run twice). Callers that await
  * `complete`/`fail` still get the rejection.
  */
-export function guardJobEndings(log: (line: string) => void = (l) => console.warn(l)): void {
+export function guardJobEndings(log: (line: string) => void = (l) => logger("worker").warn(l.replace(/^\[worker\] /, ""))): void {
   if (jobEndingsGuarded) return;
   jobEndingsGuarded = true;
   const manager = (createRequire(import.meta.url)("pg-boss/src/manager.js") as { prototype: Record<"complete" | "fail", JobEnding> }).prototype;
@@ -54,16 +55,17 @@ export interface Worker {
 }
 
 export async function startWorker(services: Services, opts: { log?: (line: string) => void; tickMs?: number } = {}): Promise<Worker> {
-  const log = opts.log ?? ((l: string) => console.log(l));
+  // Its own lines: to `opts.log` when given (tests), else to the log as the worker's.
+  const say = (level: "info" | "warn" | "error", line: string) => (opts.log ? opts.log(`[worker] ${line}`) : logger("worker")[level](line));
   const { config, db, storage } = services;
-  guardJobEndings(log);
+  guardJobEndings(opts.log);
   // Maintenance (every 30 s, one instance at a time) fails jobs past their expiry: the
   // only way pg-boss frees a job whose worker died (SIGKILL, OOM) mid-job. Until then
   // the `stately` queue's next job for that task cannot start, and since the fetch
   // query fails on it silently, nor can any job queued behind it: expiries are kept
   // to the longest a job can legitimately run (a poll batch, one download).
   const boss = new PgBoss({ connectionString: config.databaseUrl, schema: "pgboss", max: 4, maintenanceIntervalSeconds: 30 });
-  boss.on("error", (err) => log(`[worker] ${err instanceof Error ? err.message : String(err)}`));
+  boss.on("error", (err) => say("warn", `job queue: ${err instanceof Error ? err.message : String(err)}`));
   await boss.start();
   // This process's /metrics reads the shared gauges (tasks by status, queue depth) from the database.
   setGaugeSource(databaseGauges((sql) => db.$queryRawUnsafe(sql)));
@@ -100,7 +102,7 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
   const { schedule, ...retentionPolicy } = config.retention;
   const retention = async () => {
     const report = await runRetention({ db, storage, serverSecret: config.authSecret, now: new Date(), policy: retentionPolicy });
-    log(`[worker] retention: ${describeRetention(report)}`);
+    say("info", `retention: ${describeRetention(report)}`);
     return report;
   };
   await boss.createQueue(QUEUES.retention, { name: QUEUES.retention, policy: "singleton", retryLimit: 0, expireInSeconds: 3600 });
@@ -150,8 +152,8 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    tick()
-      .catch((err) => log(`[worker] tick failed: ${(err as Error).message}`))
+    withLogContext({ service: "worker" }, tick)
+      .catch((err) => say("warn", `tick failed: ${(err as Error).message}`))
       .finally(() => {
         running = false;
       });
@@ -167,20 +169,26 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
   };
 }
 
-/** A job handler counted and timed in the metrics (portal_jobs_total, portal_job_duration_seconds). */
+/**
+ * A job handler counted and timed in the metrics (portal_jobs_total,
+ * portal_job_duration_seconds), its lines logged as the worker's (also when
+ * the worker runs inside `npm start`'s launcher).
+ */
 function counted<A extends unknown[], R>(queue: string, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args: A) => {
-    const m = metrics();
-    const end = m.jobDuration.startTimer({ queue });
-    try {
-      const result = await handler(...args);
-      m.jobs.inc({ queue, outcome: "ok" });
-      return result;
-    } catch (err) {
-      m.jobs.inc({ queue, outcome: "failed" });
-      throw err;
-    } finally {
-      end();
-    }
-  };
+  return (...args: A) => withLogContext({ service: "worker" }, () => countedRun(queue, handler, args));
+}
+
+async function countedRun<A extends unknown[], R>(queue: string, handler: (...args: A) => Promise<R>, args: A): Promise<R> {
+  const m = metrics();
+  const end = m.jobDuration.startTimer({ queue });
+  try {
+    const result = await handler(...args);
+    m.jobs.inc({ queue, outcome: "ok" });
+    return result;
+  } catch (err) {
+    m.jobs.inc({ queue, outcome: "failed" });
+    throw err;
+  } finally {
+    end();
+  }
 }

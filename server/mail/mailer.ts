@@ -5,6 +5,7 @@
  * to the caller, never thrown at the person: the link still works.
  */
 import nodemailer from "nodemailer";
+import { logger } from "../logging/logger.ts";
 
 export interface MailMessage {
   to: string;
@@ -19,14 +20,14 @@ export interface Mailer {
 
 export function createMailer(opts: { smtpUrl: string; from: string; log?: (line: string) => void }): Mailer {
   const transport = nodemailer.createTransport(opts.smtpUrl);
-  const log = opts.log ?? ((line: string) => console.warn(line));
+  const log = opts.log ?? ((line: string) => logger().warn(line));
   return {
     async send(message) {
       try {
         await transport.sendMail({ from: opts.from, ...message });
         return true;
       } catch (err) {
-        log(`[mail] could not send "${message.subject}" to ${message.to}: ${(err as Error).message}`);
+        log(`mail: could not send "${message.subject}" to ${message.to}: ${(err as Error).message}`);
         return false;
       }
     },

@@ -7,6 +7,10 @@
  * the web server and the embedded PostgreSQL are restarted with back-off
  * when they die, and when they cannot be kept running everything is stopped
  * and `ended` says why (scripts/start.ts then exits non-zero).
+ * Its lines are the launcher's (server/logging/); the web process writes its
+ * own to the same output, passed through untouched (with LOG_FORMAT=json each
+ * stays one JSON object per line); with LOG_FORMAT=json, `next build`'s
+ * output becomes the launcher's lines too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
@@ -14,6 +18,7 @@ import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
 import { loadConfig, loadRuntimeConfig, type Config } from "../config.ts";
 import { startWorker } from "../jobs/worker.ts";
 import { buildServices } from "../services.ts";
@@ -24,6 +29,7 @@ import { loadOrCreateLocalSecrets } from "../local-secrets.ts";
 import { startSimulator } from "../simulator/simulator.ts";
 import { ensureBootstrapAdmin } from "../users/users.ts";
 import { sleepUnlessAborted, supervise, type RestartPolicy, type Running, type Supervised } from "./supervisor.ts";
+import { logger, loggingFromEnv } from "../logging/logger.ts";
 
 export interface LaunchOptions {
   cwd?: string;
@@ -49,8 +55,10 @@ export interface Launched {
 
 export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
   const cwd = opts.cwd ?? process.cwd();
-  const log = opts.log ?? ((l: string) => console.log(l));
   const config: Config = loadConfig(opts.env ?? process.env);
+  const json = loggingFromEnv(opts.env ?? process.env).format === "json";
+  // An empty line spaces out the text for a person; a JSON log has no use for it.
+  const log = opts.log ?? ((l: string) => (json && l.trim() === "" ? undefined : logger("launcher").info(l)));
   const dataDir = path.resolve(cwd, config.dataDir);
   const secrets = await loadOrCreateLocalSecrets(dataDir);
   const stops: Array<() => Promise<void>> = [];
@@ -126,7 +134,10 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
       const stale = await buildIsStale(cwd);
       if (stale) {
         log(`${stale}: running \`next build\`…`);
-        await run(spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: "inherit" }));
+        const build = spawn(process.execPath, [nextBin, "build"], { cwd, env: childEnv, stdio: json ? ["ignore", "pipe", "pipe"] : "inherit" });
+        // In JSON, each line of the build's output is one of the launcher's lines.
+        if (json) for (const stream of [build.stdout!, build.stderr!]) createInterface({ input: stream }).on("line", (line) => line.trim() && log(`next build: ${line}`));
+        await run(build);
       }
     }
     // The portal's own server in front of the build (server/http/web-server.ts), run through tsx as this launcher is.
@@ -150,7 +161,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     // 4. The background worker (reconciler, archiver), unless it runs apart (`npm run worker`).
     if (config.worker.runInStart) {
       const services = buildServices(loadRuntimeConfig(childEnv));
-      const worker = await startWorker(services, { log });
+      const worker = await startWorker(services);
       stops.push(async () => {
         await worker.stop();
         await services.db.$disconnect();

@@ -12,6 +12,7 @@ import { claimArchiveAttempt, recordArchived, recordArchiveFailure } from "../ta
 import type { SessionUser } from "../users/users.ts";
 import type { ByteRange, ObjectStorage, StoredObject } from "./storage.ts";
 import { metrics } from "../metrics/metrics.ts";
+import { logger, messageOf, taskFields } from "../logging/logger.ts";
 
 export interface ArchiveDeps {
   db: Db;
@@ -39,18 +40,23 @@ export async function archiveResult(deps: ArchiveDeps, taskId: string): Promise<
   const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId } });
   const url = task.resultUrls[0];
   if (!url) return "skipped";
+  const fields = { ...taskFields(task), attempt: task.archiveAttempts };
+  logger().info(fields, "archive started");
+  const started = Date.now();
   try {
     const res = await (deps.fetch ?? fetch)(url, { signal: AbortSignal.timeout(deps.timeoutMs ?? 300_000) });
     if (!res.ok || !res.body) throw new Error(`the provider's result link answered HTTP ${res.status}`);
     const key = resultKey(task.id);
     const { size } = await deps.storage.put(key, res.body as ReadableStream<Uint8Array>, res.headers.get("content-type") ?? "video/mp4");
     await recordArchived(deps.db, task.id, key, formatBytes(size));
+    logger().info({ ...fields, key, bytes: size, ms: Date.now() - started }, "archive finished");
     return "archived";
   } catch (err) {
     const message = `Copying the result failed (attempt ${task.archiveAttempts} of ${deps.maxAttempts}): ${(err as Error).message}`;
     const final = task.archiveAttempts >= deps.maxAttempts;
     metrics().archiveFailures.inc({ final: String(final) });
     await recordArchiveFailure(deps.db, task.id, message, final);
+    logger()[final ? "error" : "warn"]({ ...fields, maxAttempts: deps.maxAttempts, final, detail: messageOf(err) }, final ? "archive failed: given up" : "archive failed: retried later");
     throw new Error(message, { cause: err });
   }
 }

@@ -11,6 +11,7 @@ import { isTerminal } from "../generation/status.ts";
 import { applyProviderTask, failTask, submitTask, type TaskDeps } from "./tasks.ts";
 import { recordTaskEvent } from "./events.ts";
 import { schedulePoll } from "./updates.ts";
+import { logger, taskFields } from "../logging/logger.ts";
 
 export interface ReconcilePolicy {
   pollIntervalSeconds: number;
@@ -151,7 +152,9 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
       status: reported.status,
       progress: Math.round(reported.progress),
     });
-    await applyProviderTask(db, task, reported, "poll");
+    // A poll that changes the task is logged where the change is written (tasks.ts); one that does not, only at debug level.
+    const changed = await applyProviderTask(db, task, reported, "poll");
+    if (!changed) logger().debug({ ...taskFields(task), reportedStatus: reported.status }, "poll: no change");
     await later(pollDelaySeconds(deps.policy, { createdAt: task.createdAt, pollFailures: 0 }, now), { lastPolledAt: now, pollFailures: 0 });
     return "polled";
   } catch (err) {
@@ -160,6 +163,7 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
     if (saysTaskUnknown(err)) {
       const needed = deps.policy.unknownTaskConfirmations ?? DEFAULT_UNKNOWN_TASK_CONFIRMATIONS;
       await recordTaskEvent(db, task.id, { kind: "not_known", source: "poll", detail: pollFailureDetail(err) });
+      logger().warn({ ...taskFields(task), detail: pollFailureDetail(err) }, "poll: the provider does not know the task");
       const inARow = await unknownChecksInARow(db, task.id, needed);
       if (inARow >= needed) {
         await failTask(
@@ -173,6 +177,7 @@ export async function reconcileTask(deps: ReconcileDeps, taskId: string): Promis
       }
     } else {
       await recordTaskEvent(db, task.id, { kind: "poll_failed", source: "poll", detail: pollFailureDetail(err) });
+      logger().info({ ...taskFields(task), failures, detail: pollFailureDetail(err) }, "poll failed");
     }
     const delay =
       err.kind === "rate_limited"

@@ -16,6 +16,7 @@ import { toProviderBody, type GenerationInput } from "../generation/request-sche
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
 import { storableText } from "../http/text.ts";
 import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
+import { currentRequestId, logger, messageOf, taskFields } from "../logging/logger.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -45,11 +46,13 @@ export interface CreateTaskOptions {
   apiKeyId?: string;
   /** The /v1 caller's callback_url, sent the task object when the task ends. */
   clientCallbackUrl?: string;
+  /** The submitting HTTP request's id, kept on the task for its log lines; by default the request being answered (server/logging/). */
+  requestId?: string;
 }
 
 /** Budget notices go out after the transaction, and never hold up or fail a submit. */
 function notify(deps: TaskDeps, alerts: BudgetAlert[]): void {
-  if (alerts.length > 0) void deps.notifyBudget?.(alerts).catch((err: unknown) => console.warn(`[budgets] notice failed: ${(err as Error).message}`));
+  if (alerts.length > 0) void deps.notifyBudget?.(alerts).catch((err: unknown) => logger().warn({ err }, "budget notice failed"));
 }
 
 /**
@@ -94,6 +97,7 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         id,
         userId: user.id,
         clientRequestId: opts.clientRequestId ?? null,
+        requestId: opts.requestId ?? currentRequestId() ?? null,
         mode: input.generation_mode,
         prompt: input.prompt,
         quality: input.quality,
@@ -124,9 +128,13 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
       const winner = await sameRequest(opts.clientRequestId);
       if (winner) return winner;
     }
-    if (err instanceof OverBudgetError) notify(deps, await noteRefusal(deps.db, err, user.id, now).catch(() => []));
+    if (err instanceof OverBudgetError) {
+      logger().info({ userId: user.id, estimate }, "submit refused: over budget");
+      notify(deps, await noteRefusal(deps.db, err, user.id, now).catch(() => []));
+    }
     throw err;
   }
+  logger().info({ ...taskFields(task), userId: user.id, mode: task.mode, quality: task.quality, durationSeconds: task.durationSeconds, estimate }, "task stored");
   notify(deps, alerts);
   return submitTask(deps, task);
 }
@@ -169,13 +177,14 @@ async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
       // claim is given back and the reconciler sends the task when the
       // provider asked; until then its owner may still cancel it.
       await deferSubmission(deps.db, id, err.details.retryAfterSeconds);
+      logger().info({ ...taskFields(task), retryAfterSeconds: err.details.retryAfterSeconds }, "provider busy: submission deferred");
       return deps.db.task.findUniqueOrThrow({ where: { id } });
     }
     if (err instanceof ProviderError && !err.outcomeUnknown) {
       // The provider refused the request, or could not be reached: nothing
       // was started, nothing is billed. The task ends now, with the reason.
       const refusal = refusalOf(err);
-      console.warn(`[tasks] create refused for task ${id}: ${err.message}`);
+      logger().warn({ ...taskFields(task), kind: err.kind, code: err.details.code, status: err.details.status, detail: err.message }, "provider refused the task");
       await finishTask(deps.db, task, {
         status: "failed",
         progress: 0,
@@ -195,6 +204,7 @@ async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
       });
       await recordTaskEvent(tx, id, { kind: "no_answer", source: "submit", detail: noAnswerDetail(err) });
     });
+    logger().warn({ ...taskFields(task), detail: messageOf(err) }, "no answer from the provider: left to the callback or the reconciler");
     return deps.db.task.findUniqueOrThrow({ where: { id } });
   }
   await deps.afterProviderAnswer?.(answer);
@@ -223,6 +233,7 @@ async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
       FROM accepted, jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS e(v, n)
       ORDER BY e.n`;
     if (recorded === 2) {
+      logger().info({ ...taskFields(task), providerTaskId: answer.id, status }, "task submitted to the provider");
       return { ...task, providerTaskId: answer.id, usage: (usage ?? task.usage) as Task["usage"], submittedAt: at, errorMessage: null, status, progress, updatedAt: at };
     }
   }
@@ -241,6 +252,7 @@ async function sendClaimed(deps: TaskDeps, task: Task): Promise<Task> {
     });
     if (count === 1) await recordTaskEvent(tx, id, { kind: "accepted", source: "submit", detail: answer.id });
   });
+  logger().info({ ...taskFields(task), providerTaskId: answer.id, status: answer.status }, "task submitted to the provider");
   const stored = await deps.db.task.findUniqueOrThrow({ where: { id } });
   await applyProviderTask(deps.db, stored, answer, "submit");
   return deps.db.task.findUniqueOrThrow({ where: { id } });
@@ -398,7 +410,15 @@ async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOpt
       WHERE ${log !== undefined}::boolean
     )
     SELECT (SELECT count(*)::int FROM ended) AS changed`;
-  return row?.changed === 1;
+  const changed = row?.changed === 1;
+  if (changed) {
+    // The task's end and its bill, once.
+    logger().info(
+      { ...taskFields(task), status: final.status, errorCode: final.errorCode, source: opts.source, billedSeconds, cost, currency: task.currency, archive },
+      `task ${opts.kind ?? final.status}`,
+    );
+  }
+  return changed;
 }
 
 /** Ends a task that the provider will not finish for us (deadline, unknown submission). */
@@ -485,9 +505,9 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
  */
 export async function recordCallbackToEndedTask(db: Db, taskId: string, reported: { id: string; status: string }): Promise<boolean> {
   const status = storableText(reported.status);
-  const [row] = await db.$queryRaw<Array<{ duplicate: boolean }>>`
+  const [row] = await db.$queryRaw<Array<{ duplicate: boolean; requestId: string | null }>>`
     WITH dup AS (
-      SELECT "id", "status"::text AS status FROM "Task"
+      SELECT "id", "status"::text AS status, "requestId" FROM "Task"
       WHERE "id" = ${taskId} AND "status" IN ('completed', 'failed') AND ("providerTaskId" IS NULL OR "providerTaskId" = ${reported.id})
     ), logged AS (
       INSERT INTO "CallbackEvent" ("id", "taskId", "receivedAt", "reportedStatus", "outcome", "detail")
@@ -496,15 +516,17 @@ export async function recordCallbackToEndedTask(db: Db, taskId: string, reported
       INSERT INTO "TaskEvent" ("taskId", "at", "kind", "source", "detail")
       SELECT "id", now(), 'callback', 'callback', 'It said ' || ${status} || '; the task had already ended (' || status || '), so nothing changes.' FROM dup
     )
-    SELECT EXISTS (SELECT 1 FROM dup) AS duplicate`;
-  return row?.duplicate === true;
+    SELECT EXISTS (SELECT 1 FROM dup) AS duplicate, (SELECT "requestId" FROM dup) AS "requestId"`;
+  const duplicate = row?.duplicate === true;
+  if (duplicate) logger().info({ ...taskFields({ id: taskId, requestId: row?.requestId }), reportedStatus: status, outcome: "duplicate" }, "callback received");
+  return duplicate;
 }
 
 async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: number, source: TaskEventSource): Promise<boolean> {
   if (isTerminal(task.status)) return false;
   if (STATUS_RANK[status] < STATUS_RANK[task.status]) return false;
   if (STATUS_RANK[status] === STATUS_RANK[task.status] && progress <= task.progress) return false;
-  return transaction(db, async (tx) => {
+  const changed = await transaction(db, async (tx) => {
     const { count } = await tx.task.updateMany({
       where: { id: task.id, status: NOT_ENDED, progress: status === task.status ? { lt: progress } : undefined },
       data: { status, progress },
@@ -512,6 +534,9 @@ async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: n
     if (count === 1) await recordTaskEvent(tx, task.id, { kind: "progress", status, progress, source });
     return count === 1;
   });
+  // A new state (not each step of progress) is worth a line.
+  if (changed && status !== task.status) logger().info({ ...taskFields(task), from: task.status, status, source }, "task status changed");
+  return changed;
 }
 
 async function logCallback(db: Db, taskId: string, callback: CallbackRecord, outcome: "applied" | "duplicate"): Promise<void> {

@@ -16,6 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
 import type { Db } from "../db/client.ts";
+import { currentRequestId, logger } from "../logging/logger.ts";
 import { readTextWithin } from "../http/body.ts";
 import { requestedRange, storedObjectResponse } from "../http/range.ts";
 import { assertCleanUrl } from "../http/text.ts";
@@ -38,7 +39,7 @@ export interface V1RouteDeps {
   /** Requests per API key and window, across every web instance. */
   rateLimit: RateLimitPolicy;
   openApi: () => unknown;
-  /** One line per refused key or internal error (default: stderr). */
+  /** One line per refused key (default: the portal's logger). */
   log?: (line: string) => void;
 }
 
@@ -47,8 +48,9 @@ const UNAUTHORIZED = () => new V1Error(401, "Invalid or missing API key. Send a 
 /** `path` is what follows `/v1/` (no query). */
 export function v1Route(deps: () => V1RouteDeps): (req: Request, path: string) => Promise<Response> {
   return async (req, path) => {
+    // The web server's id for this request (server/logging/, set on every answer); else the client's, or a new one.
     const given = req.headers.get("x-request-id");
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = currentRequestId() ?? (given && REQUEST_ID.test(given) ? given : randomUUID());
     const common: Record<string, string> = { "x-request-id": requestId, "Cache-Control": "no-store" };
     try {
       assertCleanUrl(req.url);
@@ -67,7 +69,8 @@ async function callerOf(d: V1RouteDeps, req: Request, common: Record<string, str
   if (!token) throw UNAUTHORIZED();
   const auth = await authenticateApiKey(d.apiKeys, token);
   if (!auth.ok) {
-    (d.log ?? ((l) => console.warn(l)))(`[v1] refused an API key (${auth.reason}), request ${common["x-request-id"]}`);
+    if (d.log) d.log(`[v1] refused an API key (${auth.reason}), request ${common["x-request-id"]}`);
+    else logger().warn({ reason: auth.reason }, "v1: API key refused");
     throw UNAUTHORIZED();
   }
   const verdict = await takeRateLimit(d.db, `api-key:${auth.key.id}`, d.rateLimit);

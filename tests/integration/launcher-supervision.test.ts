@@ -129,6 +129,25 @@ function answering(l: Launcher): Promise<{ pid: number }> {
   }, "the portal answering", 180_000);
 }
 
+describe("npm start's logs", () => {
+  it("with LOG_FORMAT=json, every line is one JSON object: the launcher's own, and its web process's passed through untouched", async () => {
+    const l = await startLauncher({ LOG_FORMAT: "json" });
+    const web = await answering(l);
+    await until(async () => (l.output().includes("fake web listening") ? true : undefined), "the web process's line", 30_000);
+    const lines = l.output().split("\n").filter((line) => line.trim() !== "");
+    const records = lines.map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`not a JSON line: ${line}\n(all of it:\n${l.output()})`);
+      }
+    });
+    expect(records.find((r) => typeof r.msg === "string" && r.msg.startsWith("Wan video portal is running"))).toMatchObject({ service: "launcher", pid: l.child.pid, level: "info" });
+    expect(records.find((r) => r.msg === "fake web listening")).toMatchObject({ service: "web", pid: web.pid, port: l.port });
+    expect(records.every((r) => typeof r.time === "string" && typeof r.level === "string")).toBe(true);
+  });
+});
+
 describe("npm start's supervision", () => {
   it("restarts the web server killed with SIGKILL, says so; when the launcher is killed its web server goes, and the next start takes over its database", async () => {
     const l = await startLauncher();

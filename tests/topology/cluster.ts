@@ -249,7 +249,9 @@ pid ${d}/nginx.pid;
 error_log ${d}/error.log warn;
 events { worker_connections 256; }
 http {
-  access_log ${d}/access.log;
+  # The image's access log carries the request id too (scripts/image/nginx.conf, log_format portal).
+  log_format portal '$remote_addr "$request" $status request_id=$request_id upstream=$upstream_addr';
+  access_log ${d}/access.log portal;
   client_body_temp_path ${d}/client_body;
   proxy_temp_path ${d}/proxy;
   fastcgi_temp_path ${d}/fastcgi;
@@ -289,6 +291,12 @@ ${imageProxySettings().map((l) => `      ${l}`).join("\n")}
 
   get running(): boolean {
     return this.server?.running ?? false;
+  }
+
+  /** What nginx's access log holds so far. */
+  accessLog(): string {
+    const file = path.join(this.dir, "access.log");
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
   }
 
   async stop(): Promise<void> {
@@ -379,6 +387,7 @@ export class Topology {
         SIMULATOR_PUBLIC_URL: `http://127.0.0.1:${this.files.port}`,
         EVOLINK_API_KEY: this.simulatorKey,
         DATA_DIR: path.join(DATA_DIR, "simulator"),
+        LOG_FORMAT: "json",
       },
       LOGS,
       (p) => waitForHttpOk(p, `${this.simulatorUrl}/health`),
@@ -402,6 +411,8 @@ export class Topology {
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       S3_FORCE_PATH_STYLE: "1",
       RUN_WORKER: "0",
+      // As the image runs: one JSON object per line (docs/deploy.md "Logs").
+      LOG_FORMAT: "json",
       ...TIMING,
       ...SIGNIN,
     };
@@ -473,7 +484,8 @@ export class Topology {
   }
 
   simulatorCreatedIds(): string[] {
-    return [...this.simulator.printed.matchAll(/\[simulator\] task (task-unified-[\w-]+) created/g)].map((m) => m[1]!);
+    // "[simulator] task <id> created" as text, "msg":"task <id> created (…)" as JSON.
+    return [...this.simulator.printed.matchAll(/(?:\[simulator\] |"msg":")task (task-unified-[\w-]+) created/g)].map((m) => m[1]!);
   }
 
   /** A new member (scripts/add-user.ts against DATABASE_URL), signed in through `signInAt` (the proxy by default). */
@@ -491,6 +503,27 @@ export class Topology {
     const cookie = await signIn(signInAt, email, password);
     return { email, password, userId: rows[0]!.id, cookie };
   }
+}
+
+/**
+ * What a product process wrote (its log file, across restarts): the JSON
+ * lines, and the lines that are not JSON (the suite's own "=====" markers
+ * left out).
+ */
+export function logLines(proc: ManagedProcess): { json: Array<Record<string, unknown>>; other: string[] } {
+  const file = path.join(LOGS, `${proc.name}.log`);
+  const json: Array<Record<string, unknown>> = [];
+  const other: string[] = [];
+  if (!existsSync(file)) return { json, other };
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line === "" || line.startsWith("===== ")) continue;
+    try {
+      json.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      other.push(line); // not JSON, or cut by a kill
+    }
+  }
+  return { json, other };
 }
 
 /** Which of `procs` holds the loopback TCP connection whose local port is `port` (/proc/net/tcp, then each process's descriptors). */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
 import { sleep, waitFor } from "../faults/processes.ts";
-import { DATA_DIR, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { DATA_DIR, logLines, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -182,6 +182,45 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     await expectBucketIsTheOnlyStore();
     await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     first = { member, submissions };
+  });
+
+  it("logs: one task's request id, given by nginx, is on its submit in a web instance's JSON lines, its callback, and its copy in a worker's", async () => {
+    // The first test's tasks, submitted through the proxy; the first was finished by its callback.
+    const { rows } = await world.db.query<{ id: string; requestId: string | null }>(
+      `SELECT id, "requestId" FROM "Task" WHERE "userId" = $1 ORDER BY "createdAt" LIMIT 1`,
+      [first.member.userId],
+    );
+    const task = rows[0]!;
+    // nginx's $request_id (32 hex digits), kept by the portal since nginx is a trusted proxy.
+    expect(task.requestId).toMatch(/^[0-9a-f]{32}$/);
+    const requestId = task.requestId!;
+    expect(world.nginx.accessLog()).toContain(`request_id=${requestId}`);
+
+    // Every line each web instance and worker wrote so far is one JSON object (LOG_FORMAT=json): Next.js's and libraries' output included.
+    for (const p of [...world.webs, ...world.workers]) expect(logLines(p).other, `${p.name}'s lines that are not JSON`).toEqual([]);
+    const linesOf = (procs: typeof world.webs): Array<Record<string, unknown>> => procs.flatMap((p) => logLines(p).json.map((l) => ({ ...l, process: p.name })));
+    const web = linesOf(world.webs);
+    const workers = linesOf(world.workers);
+    const find = (lines: typeof web, msg: string) => lines.filter((l) => l.msg === msg && l.taskId === task.id && l.taskRequestId === requestId);
+    const stored = find(web, "task stored");
+    expect(stored, "the submit's line in a web instance's log").toHaveLength(1);
+    expect(stored[0]).toMatchObject({ service: "web", requestId, level: "info" });
+    expect(web.some((l) => l.msg === "request" && l.requestId === requestId && l.path === "/api/trpc/tasks.create" && l.status === 200)).toBe(true);
+    expect(find(web, "callback received").length, "its callback's line").toBeGreaterThan(0);
+    expect(find(workers, "archive finished"), "its copy's line in a worker's log").toHaveLength(1);
+    expect(find(workers, "archive finished")[0]).toMatchObject({ service: "worker" });
+    console.log(
+      `[topology] request ${requestId}: submit on ${String(stored[0]!.process)}, callback on ${String(find(web, "callback received")[0]!.process)}, copy on ${String(find(workers, "archive finished")[0]!.process)}`,
+    );
+
+    // Every answer through the proxy names its id, the one in nginx's access log.
+    const res = await fetch(`${world.proxyUrl}/signin`);
+    await res.arrayBuffer();
+    const answered = res.headers.get("x-request-id");
+    expect(answered).toMatch(/^[0-9a-f]{32}$/);
+    await waitFor("nginx to log the request", () => world.nginx.accessLog().includes(`request_id=${answered}`), 5_000);
+    expect(web.length).toBeGreaterThan(0);
+    for (const l of [...web.slice(0, 50), ...workers.slice(0, 50)]) expect(l).toMatchObject({ time: expect.any(String), level: expect.any(String), msg: expect.any(String), pid: expect.any(Number) });
   });
 
   it("in a browser, through the proxy: the sign-in form signs in and lands on the proxy's task list", async () => {

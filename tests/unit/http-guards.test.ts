@@ -10,6 +10,7 @@ import { safeRedirectPath } from "@/server/auth/redirect.ts";
 import { AppError } from "@/server/errors.ts";
 import { clientKeyOf, normalizeAddress, parseTrustedProxies, resolveClientAddress } from "@/server/http/client-address.ts";
 import { toHttpResponse } from "@/server/http/errors.ts";
+import { configureLogging } from "@/server/logging/logger.ts";
 import { contentSecurityPolicy, isCrossSiteWrite, securityHeaders } from "@/server/http/security-headers.ts";
 import { assertCleanUrl, assertStorableInput, decodeStrictUtf8, findUnstorableText, storableText } from "@/server/http/text.ts";
 
@@ -51,9 +52,8 @@ describe("text that cannot be stored is bad input", () => {
   });
 
   it("an internal error reaches the person as a generic message with a reference", async () => {
-    const logged: unknown[][] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => logged.push(args);
+    const logged: string[] = [];
+    configureLogging({ format: "json", write: (line) => logged.push(line) });
     try {
       const res = toHttpResponse(new Error('invalid byte sequence for encoding "UTF8": 0x00 (22021)'));
       const body = (await res.json()) as { error: { code: string; message: string; reference: string } };
@@ -61,10 +61,15 @@ describe("text that cannot be stored is bad input", () => {
       expect(body.error.code).toBe("INTERNAL");
       expect(body.error.message).not.toMatch(/UTF8|0x00|22021/);
       expect(body.error.message).toContain(body.error.reference);
-      expect(String(logged[0]?.[0])).toContain(body.error.reference);
-      expect(String(logged[0]?.[1])).toContain("22021");
+      // The log line has the reference and the whole error.
+      const line = JSON.parse(logged[0] ?? "{}") as { level: string; msg: string; errorReference: string; err: { message: string; stack: string } };
+      expect(line.level).toBe("error");
+      expect(line.msg).toContain(body.error.reference);
+      expect(line.errorReference).toBe(body.error.reference);
+      expect(line.err.message).toContain("22021");
+      expect(line.err.stack).toContain("http-guards.test.ts");
     } finally {
-      console.error = original;
+      configureLogging(null);
     }
   });
 });
