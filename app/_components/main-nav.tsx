@@ -8,6 +8,7 @@ const MEMBER_LINKS = [
   ["/tasks", "My history"],
   ["/account", "Account"],
   ["/account/keys", "API keys"],
+  ["/account/api", "API"],
 ] as const;
 const ADMIN_LINKS = [
   ["/admin/usage", "Usage"],

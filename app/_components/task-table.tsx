@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { TaskView } from "@/server/tasks/tasks.ts";
 import { isTerminal } from "@/server/generation/status.ts";
+import { sourceLabel } from "@/server/tasks/source.ts";
 import { when } from "./format.ts";
 import { billedLabel, modeLabel, StatusBadge } from "./task-status.tsx";
 
@@ -44,6 +45,7 @@ export function TaskTable({ tasks, showOwner = false, testId }: { tasks: TaskVie
           {showOwner && <th>Owner</th>}
           <th>Created</th>
           <th>Mode</th>
+          <th>Made with</th>
           <th>Status</th>
           <th>Billed</th>
           <th>Cost</th>
@@ -65,6 +67,9 @@ export function TaskTable({ tasks, showOwner = false, testId }: { tasks: TaskVie
             <td data-label="Created">{when(t.createdAt)}</td>
             <td data-label="Mode">
               {modeLabel(t.mode)} · {t.quality}
+            </td>
+            <td data-label="Made with" data-testid="source">
+              {sourceLabel(t.source)}
             </td>
             <td data-label="Status">
               <StatusBadge status={t.status} errorCode={t.errorCode} />

@@ -13,6 +13,9 @@
  *   `resultDays` is set: then a task that ended that long ago loses its files
  *   through the owner's "Delete files" path (server/tasks/files.ts): row,
  *   billing and timeline kept, a `files_deleted` event from "retention".
+ * - Idempotency-Key records of the /v1 API (ApiIdempotencyKey) go once they
+ *   are older than the 24 hours they are honoured for (always on: an expired
+ *   record is never used again, server/v1/v1.ts replaces it).
  *
  * Every step is safe to repeat and to run from two workers at once: rows are
  * deleted in batches claimed with SKIP LOCKED, a task's files by the one run
@@ -24,6 +27,7 @@ import { TERMINAL_STATUSES } from "../generation/status.ts";
 import type { ObjectStorage } from "../storage/storage.ts";
 import { expireTaskFiles, runningTasksUse } from "../tasks/files.ts";
 import { deleteUpload, uploadOfKey } from "../uploads/uploads.ts";
+import { IDEMPOTENCY_WINDOW_HOURS } from "../v1/v1.ts";
 
 export interface RetentionPolicy {
   /** Days after an upload's last use; 0 keeps uploads. */
@@ -61,6 +65,8 @@ export interface RetentionReport {
   resultUploadsDeleted: number;
   /** Half-written copies left by a killed process (local storage), a day old or more. */
   partialWritesDeleted: number;
+  /** /v1 Idempotency-Key records past their 24 hours. */
+  idempotencyKeysDeleted: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -77,12 +83,14 @@ export async function runRetention(deps: RetentionDeps): Promise<RetentionReport
   const uploads = await expireUploads(deps);
   const signIn = await pruneSignInLog(deps);
   const callbacks = await pruneRejectedCallbacks(deps);
+  const idempotencyKeysDeleted = await pruneIdempotencyKeys(deps);
   // Always on: a half-written copy is never served and never finished (its writer was killed).
   const dayAgo = cutoffOf(deps.now, 1);
   let partialWritesDeleted = 0;
   for (const prefix of ["results/", "uploads/"]) partialWritesDeleted += (await deps.storage.sweepPartialWrites?.(prefix, dayAgo)) ?? 0;
   return {
     partialWritesDeleted,
+    idempotencyKeysDeleted,
     ...uploads,
     ...signIn,
     ...callbacks,
@@ -99,7 +107,8 @@ export function describeRetention(r: RetentionReport): string {
     `results of ${r.resultsDeleted} tasks deleted (${r.resultVideosDeleted} videos, ${r.resultUploadsDeleted} uploads), ` +
     `sign-in log ${r.signInEventsDeleted} rows + ${r.signInCountsDeleted} hourly counts, ` +
     `refused callbacks ${r.rejectedCallbacksDeleted} rows + ${r.rejectedCountsDeleted} hourly counts, ` +
-    `${r.partialWritesDeleted} half-written files`
+    `${r.partialWritesDeleted} half-written files, ` +
+    `${r.idempotencyKeysDeleted} expired Idempotency-Keys`
   );
 }
 
@@ -108,13 +117,15 @@ export function describeRetention(r: RetentionReport): string {
  * DELETE of rows claimed with FOR UPDATE SKIP LOCKED, so two runs never wait
  * on or count the same rows); returns how many.
  */
-async function pruneInBatches(db: Db, table: string, key: string, where: Prisma.Sql, batch: number): Promise<number> {
+async function pruneInBatches(db: Db, table: string, key: string | string[], where: Prisma.Sql, batch: number): Promise<number> {
   const t = Prisma.raw(`"${table}"`);
-  const k = Prisma.raw(`"${key}"`);
+  // One column, or the columns of a composite primary key as a row value.
+  const k = Prisma.raw(typeof key === "string" ? `"${key}"` : `(${key.map((c) => `"${c}"`).join(", ")})`);
+  const selected = Prisma.raw(typeof key === "string" ? `"${key}"` : key.map((c) => `"${c}"`).join(", "));
   let total = 0;
   for (let i = 0; i < MAX_BATCHES; i += 1) {
     const n = await db.$executeRaw`
-      DELETE FROM ${t} WHERE ${k} IN (SELECT ${k} FROM ${t} WHERE ${where} LIMIT ${batch} FOR UPDATE SKIP LOCKED)`;
+      DELETE FROM ${t} WHERE ${k} IN (SELECT ${selected} FROM ${t} WHERE ${where} LIMIT ${batch} FOR UPDATE SKIP LOCKED)`;
     total += n;
     if (n < batch) break;
   }
@@ -148,6 +159,12 @@ export async function pruneRejectedCallbacks(deps: RetentionDeps): Promise<{ rej
     ),
     rejectedCountsDeleted: await pruneInBatches(deps.db, "RejectedCallbackCount", "hour", Prisma.sql`"hour" < ${cutoff}`, batch),
   };
+}
+
+/** Deletes /v1 Idempotency-Key records older than their window (24 hours), in bounded batches. */
+export async function pruneIdempotencyKeys(deps: RetentionDeps): Promise<number> {
+  const cutoff = new Date(deps.now.getTime() - IDEMPOTENCY_WINDOW_HOURS * 3_600_000);
+  return pruneInBatches(deps.db, "ApiIdempotencyKey", ["apiKeyId", "key"], Prisma.sql`"createdAt" < ${cutoff}`, deps.batchSize ?? DEFAULT_BATCH);
 }
 
 /** A UUID upload name as it appears in a stored request's links (server/uploads/uploads.ts names them so). */

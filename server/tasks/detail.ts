@@ -142,7 +142,7 @@ export async function getTaskDetail(deps: DetailDeps, user: SessionUser, id: str
   );
   const archived = task.status === "completed" && task.archiveStatus === "archived" && !task.filesDeletedAt;
   return {
-    ...toTaskView(task, task.user),
+    ...toTaskView(task, task.user, task.apiKey),
     isOwner,
     parameters: sentParameters(task),
     inputs,

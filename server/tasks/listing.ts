@@ -14,6 +14,7 @@ import { likeLiteral, usageTotals, type TaskSetFilter, type UsageTotals } from "
 import type { SessionUser } from "../users/users.ts";
 import type { GENERATION_MODES } from "../generation/request-schema.ts";
 import type { TASK_STATUSES, TaskListFilters, TaskSort } from "./list-filters.ts";
+import { apiKeyLabels, type ApiKeyLabel } from "./source.ts";
 import { TASK_VIEW_SELECT, toTaskView, type TaskOwner, type TaskView } from "./tasks.ts";
 
 const OWNER_SELECT = { id: true, email: true, name: true } as const;
@@ -28,6 +29,12 @@ export interface TaskListScope {
   /** Created at or after / before these instants (the admins' list from the usage page). */
   since?: Date;
   until?: Date;
+  /**
+   * Name the API keys of tasks made through the API (TaskView.source): one
+   * more query, only for a page that has such tasks. Off for callers that do
+   * not show the source (the /v1 list).
+   */
+  withKeyNames?: boolean;
 }
 
 /** The filters as instants and conditions, one meaning for the rows and their totals. */
@@ -142,7 +149,9 @@ export async function listTasks(
   const last = items.at(-1);
   const nextCursor =
     rows.length > limit && last ? encode({ v: sort === "cost" ? (last.cost === null ? null : last.cost.toString()) : last.createdAt.toISOString(), id: last.id }) : null;
-  return { tasks: items.map((t) => toTaskView(t, t.user)), nextCursor };
+  // The keys' names by the ids the rows carry: no join for a page of form-made tasks, one query for the rest (never one per row).
+  const keys = scope.withKeyNames ? await apiKeyLabels(db, items.map((t) => t.apiKeyId)) : new Map<string, ApiKeyLabel>();
+  return { tasks: items.map((t) => toTaskView(t, t.user, t.apiKeyId ? keys.get(t.apiKeyId) : null)), nextCursor };
 }
 
 /** Tasks, billed seconds and cost of the whole filtered set (every page), by the usage page's query. */
@@ -162,7 +171,7 @@ export async function historyPage(deps: HistoryDeps, user: SessionUser, filters:
   const owner = { id: user.id, email: user.email, name: user.name };
   const zone = reportingTimeZone(deps.db, deps.defaultTimeZone);
   // Without days to place, the page does not need the time zone: both queries at once.
-  const list = filters.from || filters.to ? zone.then((timeZone) => listTasks(deps.db, { userId: user.id, owner, timeZone }, filters, page)) : listTasks(deps.db, { userId: user.id, owner, timeZone: deps.defaultTimeZone }, filters, page);
+  const list = filters.from || filters.to ? zone.then((timeZone) => listTasks(deps.db, { userId: user.id, owner, timeZone, withKeyNames: true }, filters, page)) : listTasks(deps.db, { userId: user.id, owner, timeZone: deps.defaultTimeZone, withKeyNames: true }, filters, page);
   const [timeZone, result] = await Promise.all([zone, list]);
   return { ...result, timeZone };
 }
@@ -190,7 +199,7 @@ export interface AllTasksFilters {
 export function listAllTasks(db: Db, filters: AllTasksFilters, page: { cursor?: string; limit?: number } = {}): Promise<{ tasks: TaskView[]; nextCursor: string | null }> {
   return listTasks(
     db,
-    { ...(filters.userId && { userId: filters.userId }), timeZone: "UTC", ...(filters.from && { since: filters.from }), ...(filters.to && { until: filters.to }) },
+    { ...(filters.userId && { userId: filters.userId }), timeZone: "UTC", withKeyNames: true, ...(filters.from && { since: filters.from }), ...(filters.to && { until: filters.to }) },
     { ...(filters.status && { status: filters.status }), ...(filters.mode && { mode: filters.mode }) },
     page,
   );

@@ -17,6 +17,7 @@ import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
 import { storableText } from "../http/text.ts";
 import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
 import { currentRequestId, logger, messageOf, taskFields } from "../logging/logger.ts";
+import { API_KEY_LABEL_SELECT, taskSourceOf, type ApiKeyLabel, type TaskSource } from "./source.ts";
 
 export interface TaskDeps {
   db: Db;
@@ -557,6 +558,8 @@ const OWNER_SELECT = { id: true, email: true, name: true } as const;
 export interface TaskView {
   id: string;
   owner: TaskOwner;
+  /** The form, or the /v1 API with which personal key (server/tasks/source.ts). */
+  source: TaskSource;
   mode: Task["mode"];
   prompt: string;
   status: TaskStatus;
@@ -606,13 +609,16 @@ export const TASK_VIEW_SELECT = {
   createdAt: true,
   updatedAt: true,
   completedAt: true,
+  apiKeyId: true,
 } as const satisfies Partial<Record<keyof Task, true>>;
 export type TaskViewRow = Pick<Task, keyof typeof TASK_VIEW_SELECT>;
 
-export function toTaskView(t: TaskViewRow, owner: TaskOwner): TaskView {
+/** `apiKey`: the name of the task's key when it was made through the API and the caller looked it up (source.ts `apiKeyLabels`). */
+export function toTaskView(t: TaskViewRow, owner: TaskOwner, apiKey?: ApiKeyLabel | null): TaskView {
   return {
     id: t.id,
     owner: { id: owner.id, email: owner.email, name: owner.name },
+    source: taskSourceOf(t.apiKeyId, apiKey),
     mode: t.mode,
     prompt: t.prompt,
     status: t.status,
@@ -638,8 +644,8 @@ export function toTaskView(t: TaskViewRow, owner: TaskOwner): TaskView {
   };
 }
 
-export async function getTaskForUser(db: Db, user: SessionUser, id: string): Promise<Task & { user: TaskOwner }> {
-  const task = await db.task.findUnique({ where: { id }, include: { user: { select: OWNER_SELECT } } });
+export async function getTaskForUser(db: Db, user: SessionUser, id: string): Promise<Task & { user: TaskOwner; apiKey: ApiKeyLabel | null }> {
+  const task = await db.task.findUnique({ where: { id }, include: { user: { select: OWNER_SELECT }, apiKey: { select: API_KEY_LABEL_SELECT } } });
   // Another member's task answers as missing, not as forbidden: ids are not disclosed.
   if (!task || (task.userId !== user.id && user.role !== "admin")) {
     throw new AppError("NOT_FOUND", "No such task in your history");

@@ -134,8 +134,9 @@ export function tasksCsvRoute(deps: () => ExportDeps): HttpHandler {
               t."mode"::text AS mode, t."quality", t."durationSeconds" AS duration_asked_seconds,
               coalesce(t."billedSeconds"::text, '') AS billed_seconds, t."pricePerSecond"::text AS price_per_second,
               coalesce(t."cost"::text, '') AS cost, t."currency", t."status"::text AS status, coalesce(t."errorCode", '') AS error_code,
-              ${local("createdAt")} AS submitted_at, coalesce(${local("completedAt")}, '') AS ended_at, $3 AS time_zone
-       FROM "Task" t JOIN "User" u ON u."id" = t."userId"
+              ${local("createdAt")} AS submitted_at, coalesce(${local("completedAt")}, '') AS ended_at, $3 AS time_zone,
+              CASE WHEN t."apiKeyId" IS NULL THEN 'form' ELSE coalesce(k."name" || ' (' || k."prefix" || '…)', 'API key') END AS source
+       FROM "Task" t JOIN "User" u ON u."id" = t."userId" LEFT JOIN "ApiKey" k ON k."id" = t."apiKeyId"
        WHERE t."createdAt" >= $1 AND t."createdAt" < $2
        ORDER BY t."createdAt", t."id"`,
       [period.from, period.to, tz],
@@ -159,6 +160,8 @@ export function tasksCsvRoute(deps: () => ExportDeps): HttpHandler {
       "submitted_at",
       "ended_at",
       "time_zone",
+      // "form", or the personal API key it was made with through /v1: its name and prefix, as the keys page lists it.
+      "source",
     ];
     // Stable headers whatever the zone: the zone of the times is a column of its own.
     const columns = headers.map((h) => ({ key: h, header: h }));

@@ -7,10 +7,11 @@
  * round to the cent only for display.
  *
  * The queries read Task alone (its stored cost and billed seconds), through
- * the index on (createdAt, id): docs/benchmarks.md has their plans and times
+ * the covering index on createdAt (Task_usage_covering_idx): docs/benchmarks.md has their plans and times
  * at 1,000,000 tasks.
  */
 import { Prisma, type Db } from "../db/client.ts";
+import { apiKeyLabels } from "../tasks/source.ts";
 import type { Period } from "./periods.ts";
 
 export interface UsageFilter {
@@ -184,9 +185,26 @@ export interface PersonUsage extends UsageTotals {
   secondsByMode: { first_frame: number; first_last_frame: number; video_continuation: number };
 }
 
+/** Where tasks came from: the form, or one personal API key (with its owner). */
+export interface SourceUsage {
+  /** "form", or the API key's id. */
+  key: string;
+  kind: "form" | "api";
+  /** The key's name and prefix; null for the form (or a key that no longer exists). */
+  name: string | null;
+  prefix: string | null;
+  /** The key's owner; null for the form. */
+  ownerEmail: string | null;
+  tasks: number;
+  billedSeconds: number;
+  cost: number;
+}
+
 export interface Breakdowns {
   byMode: Array<{ key: string; tasks: number; billedSeconds: number; cost: number }>;
   byQuality: Array<{ key: string; tasks: number; billedSeconds: number; cost: number }>;
+  /** The form, then each API key, dearest first. */
+  bySource: SourceUsage[];
   /** Failed tasks by the provider's (or the portal's) error code. */
   byErrorCode: Array<{ key: string; tasks: number }>;
 }
@@ -202,12 +220,14 @@ export function microUnits(decimal: string | null): bigint {
 
 const fromMicro = (units: bigint) => Number(units) / 1e6;
 
-/** One (person, mode, quality, failure code) cell of the groups query. */
+/** One (person, mode, quality, failure code, API key) cell of the groups query. */
 interface Cell extends TotalsRow {
   userId: string;
   mode: string;
   quality: string;
   failure: string | null;
+  /** The personal key the tasks were made with through /v1; null: the form. */
+  apiKeyId: string | null;
 }
 
 /** Adds cells up into totals, exactly (costs in micro-units). */
@@ -257,21 +277,32 @@ function groupsSql(f: UsageFilter): Prisma.Sql {
   return Prisma.sql`
   SELECT t."userId", t."mode"::text AS mode, t."quality",
          CASE WHEN t."status" = 'failed' THEN coalesce(t."errorCode", 'unknown') END AS failure,
+         t."apiKeyId",
          ${TOTALS}
   FROM "Task" t WHERE ${whereOf(f)}
-  GROUP BY 1, 2, 3, 4`;
+  GROUP BY 1, 2, 3, 4, 5`;
 }
 
 /**
- * The period's figures per person, per mode, per quality and per failure
- * code, and in all, from one pass over its tasks: one GROUP BY on (person,
- * mode, quality, failure code), a few thousand cells at most, added up here
- * exactly (micro-units). Each task row is read and aggregated once.
+ * The period's figures per person, per mode, per quality, per failure code
+ * and per source (the form or an API key), and in all, from one pass over
+ * its tasks: one GROUP BY on (person, mode, quality, failure code, API key),
+ * a few thousand cells at most, added up here exactly (micro-units). Each
+ * task row is read and aggregated once, from the covering index alone
+ * (Task_usage_covering_idx, migration 20261126223000). The keys' names are
+ * looked up only when the period has API tasks.
  */
 export async function usageGroups(db: Db, f: UsageFilter): Promise<{ totals: UsageTotals; people: PersonUsage[]; breakdowns: Breakdowns }> {
   const cells = await aggregate<Cell>(db, usageSql.groups(f));
   const byUser = tallyBy(cells, (c) => c.userId);
-  const users = new Map((await db.user.findMany({ where: { id: { in: [...byUser.keys()] } }, select: { id: true, email: true, name: true } })).map((u) => [u.id, u]));
+  const [userRows, keys] = await Promise.all([
+    db.user.findMany({ where: { id: { in: [...byUser.keys()] } }, select: { id: true, email: true, name: true } }),
+    apiKeyLabels(
+      db,
+      cells.map((c) => c.apiKeyId),
+    ),
+  ]);
+  const users = new Map(userRows.map((u) => [u.id, u]));
   // Billed seconds per person by quality and by mode, in one pass over the cells.
   const split = new Map<string, Pick<PersonUsage, "secondsByQuality" | "secondsByMode">>();
   for (const c of cells) {
@@ -298,12 +329,31 @@ export async function usageGroups(db: Db, f: UsageFilter): Promise<{ totals: Usa
     cells.filter((c) => c.failure !== null),
     (c) => c.failure as string,
   );
+  // A key belongs to one person: its cells all carry that person's id.
+  const ownerOfKey = new Map(cells.filter((c) => c.apiKeyId !== null).map((c) => [c.apiKeyId!, c.userId]));
+  const bySource = [...tallyBy(cells, (c) => c.apiKeyId ?? "form").entries()]
+    .map(([key, t]): SourceUsage => {
+      const label = key === "form" ? undefined : keys.get(key);
+      const owner = key === "form" ? undefined : users.get(ownerOfKey.get(key)!);
+      return {
+        key,
+        kind: key === "form" ? "form" : "api",
+        name: label?.name ?? null,
+        prefix: label?.prefix ?? null,
+        ownerEmail: key === "form" ? null : (owner?.email ?? "(deleted)"),
+        tasks: t.tasks,
+        billedSeconds: t.seconds,
+        cost: fromMicro(t.micro),
+      };
+    })
+    .sort((a, b) => (a.kind === b.kind ? b.cost - a.cost || a.key.localeCompare(b.key) : a.kind === "form" ? -1 : 1));
   return {
     totals: cells.reduce((t, c) => t.add(c), new Tally()).totals(),
     people,
     breakdowns: {
       byMode: shape(tallyBy(cells, (c) => c.mode)),
       byQuality: shape(tallyBy(cells, (c) => c.quality)),
+      bySource,
       byErrorCode: [...failures.entries()].map(([key, t]) => ({ key, tasks: t.failed })).sort((a, b) => b.tasks - a.tasks || a.key.localeCompare(b.key)),
     },
   };

@@ -433,6 +433,7 @@ export const AUTHZ_TABLE: AuthzRow[] = [
   },
   { covers: "app/(portal)/account/page.tsx", what: "one's account", call: page(() => "/account"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
   { covers: "app/(portal)/account/keys/page.tsx", what: "one's API keys", call: page(() => "/account/keys"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  { covers: "app/(portal)/account/api/page.tsx", what: "the API page (base URL, examples)", call: page(() => "/account/api"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
   { covers: "app/(portal)/admin/keys/page.tsx", what: "every API key of the team", call: page(() => "/admin/keys"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/members/page.tsx", what: "the members page", call: page(() => "/admin/members"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/tasks/page.tsx", what: "every task of the team", call: page(() => "/admin/tasks"), expect: { ...ADMIN_PAGE, admin: 200 } },

@@ -25,6 +25,14 @@ for (const width of [1280, 390]) {
     await page.goto("/account");
     await expect(page.getByTestId("sessions")).toBeVisible();
     await expectAccessible(page, "account");
+    for (const [path, what, heading] of [
+      ["/account/keys", "API keys", "API keys"],
+      ["/account/api", "API", "API"],
+    ] as const) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { name: heading, level: 1 })).toBeVisible();
+      await expectAccessible(page, what);
+    }
     // A task of one's own (the simulator finishes it quickly): its page, whatever state it is in.
     const image = ((await (await upload(page.request, "image_start", "image-240x240.png")).json()) as { url: string }).url;
     const task = await trpcData<{ id: string }>(await trpcMutation(page.request, "tasks.create", { prompt: `Axe at ${width} px (${Date.now()})`, image_start: image }));
@@ -63,6 +71,7 @@ test("every page names itself in the tab title, marks itself in the navigation, 
     ["/tasks/new", "New video", "New video"],
     ["/account", "Account", "Account"],
     ["/account/keys", "API keys", "API keys"],
+    ["/account/api", "API", "API"],
     ["/admin/usage", "Usage", "Usage"],
     ["/admin/members", "Members", "Members"],
     ["/admin/tasks", "All tasks", "All tasks"],

@@ -8,6 +8,8 @@ import { dayBounds } from "@/server/usage/periods.ts";
 import { filtersFromSearchParams, filtersToSearchParams, type TaskListFilters } from "@/server/tasks/list-filters.ts";
 import { historyPage, historyTotals, listAllTasks } from "@/server/tasks/listing.ts";
 import type { SessionUser } from "@/server/users/users.ts";
+import type { Db } from "@/server/db/client.ts";
+import { sourceLabel } from "@/server/tasks/source.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 const TZ = "Europe/Paris";
@@ -152,5 +154,63 @@ describe("history", () => {
     expect(new Set(page.tasks.map((t) => t.id))).toEqual(bobIds);
     const all = await listAllTasks(db.db, {}, { limit: 200 });
     expect(all.tasks).toHaveLength(rows.length + bobIds.size);
+  });
+
+  it("a task shows its source (the form, or which API key), the keys named in one query only for a page that has API tasks", async () => {
+    const u = await db.db.user.create({ data: { email: "dana@history.test" } });
+    const dana = { id: u.id, email: u.email, name: null, role: "member" } as SessionUser;
+    const [notebook, agent] = await Promise.all(
+      [
+        ["Dana's notebook", "wvp_Dana1111"],
+        ["Agent", "wvp_Dana2222"],
+      ].map(([name, prefix]) => db.db.apiKey.create({ data: { userId: dana.id, name: name!, prefix: prefix!, secretHash: `hash-${prefix}` } })),
+    );
+    const at = (minutes: number) => new Date(Date.UTC(2026, 10, 2, 12, minutes));
+    const make = (prompt: string, minutes: number, apiKeyId: string | null) =>
+      db.db.task.create({ data: { userId: dana.id, mode: "first_frame", prompt, quality: "720p", request: {}, durationSeconds: 5, createdAt: at(minutes), apiKeyId } });
+    // Newest first: two form tasks, then three API tasks.
+    await make("form two", 50, null);
+    await make("form one", 40, null);
+    await make("api three", 30, agent!.id);
+    await make("api two", 20, notebook!.id);
+    await make("api one", 10, notebook!.id);
+
+    const ops: string[] = [];
+    const counted = db.db.$extends({
+      query: {
+        $allModels: {
+          async $allOperations({ model, operation, args, query }) {
+            ops.push(`${model}.${operation}`);
+            return query(args);
+          },
+        },
+      },
+    }) as unknown as Db;
+    const listing = () => ops.filter((o) => o.startsWith("Task.") || o.startsWith("ApiKey."));
+
+    const first = await historyPage({ ...deps(), db: counted }, dana, {}, { limit: 2 });
+    expect(first.tasks.map((t) => sourceLabel(t.source))).toEqual(["Form", "Form"]);
+    expect(listing()).toEqual(["Task.findMany"]);
+
+    ops.length = 0;
+    const second = await historyPage({ ...deps(), db: counted }, dana, {}, { limit: 3, cursor: first.nextCursor! });
+    expect(second.tasks.map((t) => [t.prompt, sourceLabel(t.source)])).toEqual([
+      ["api three", "API key “Agent” (wvp_Dana2222…)"],
+      ["api two", "API key “Dana's notebook” (wvp_Dana1111…)"],
+      ["api one", "API key “Dana's notebook” (wvp_Dana1111…)"],
+    ]);
+    expect(second.tasks[0]!.source).toEqual({ kind: "api", keyId: agent!.id, name: "Agent", prefix: "wvp_Dana2222" });
+    // One lookup for the page's two keys, not one per row.
+    expect(listing()).toEqual(["Task.findMany", "ApiKey.findMany"]);
+
+    // The admins' list names them too.
+    const all = await listAllTasks(db.db, { userId: dana.id }, { limit: 10 });
+    expect(all.tasks.map((t) => sourceLabel(t.source))).toEqual([
+      "Form",
+      "Form",
+      "API key “Agent” (wvp_Dana2222…)",
+      "API key “Dana's notebook” (wvp_Dana1111…)",
+      "API key “Dana's notebook” (wvp_Dana1111…)",
+    ]);
   });
 });

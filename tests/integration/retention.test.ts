@@ -219,6 +219,28 @@ describe("logs", () => {
   });
 });
 
+describe("Idempotency-Key records (/v1)", () => {
+  it("go once older than their 24 hours, in bounded batches, whatever the settings; younger ones stay", async () => {
+    const key = await db.apiKey.create({ data: { userId: alice.id, name: "retention", prefix: "wvp_Retent10", secretHash: `hash-${randomUUID()}` } });
+    const now = new Date();
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+    await db.apiIdempotencyKey.createMany({
+      data: [
+        ...Array.from({ length: 25 }, (_, i) => ({ apiKeyId: key.id, key: `old-${i}`, requestHash: "h", clientRequestId: randomUUID(), createdAt: hoursAgo(24 + 1 + i) })),
+        ...Array.from({ length: 3 }, (_, i) => ({ apiKeyId: key.id, key: `young-${i}`, requestHash: "h", clientRequestId: randomUUID(), createdAt: hoursAgo(23 - i) })),
+      ],
+    });
+    // Every setting off: this rule has no days to set.
+    const report = await runRetention(deps(now, {}, { batchSize: 10 }));
+    expect(report.idempotencyKeysDeleted).toBe(25);
+    expect((await db.apiIdempotencyKey.findMany({ select: { key: true }, orderBy: { key: "asc" } })).map((r) => r.key)).toEqual(["young-0", "young-1", "young-2"]);
+    // An hour and a half later, the oldest young one (23 h) is past its day.
+    expect((await runRetention(deps(new Date(now.getTime() + 90 * 60_000), {}))).idempotencyKeysDeleted).toBe(1);
+    expect(await db.apiIdempotencyKey.count()).toBe(2);
+    await db.apiKey.delete({ where: { id: key.id } });
+  });
+});
+
 describe("result videos", () => {
   it("are kept until deleted by default; with RESULT_RETENTION_DAYS they go as the owner's delete does: row and billing kept, the timeline says why", async () => {
     const u = await upload();

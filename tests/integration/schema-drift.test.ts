@@ -26,7 +26,7 @@ const IGNORED_TABLES = new Set(["_prisma_migrations"]);
 const RAW_SQL_INDEXES = new Map([
   [
     '"Task_usage_covering_idx"',
-    'CREATE INDEX "Task_usage_covering_idx" ON "Task" USING btree ("createdAt") INCLUDE ("userId", status, mode, quality, "billedSeconds", cost, "errorCode")',
+    'CREATE INDEX "Task_usage_covering_idx" ON "Task" USING btree ("createdAt") INCLUDE ("userId", status, mode, quality, "billedSeconds", cost, "errorCode", "apiKeyId")',
   ],
 ]);
 

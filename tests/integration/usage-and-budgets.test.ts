@@ -22,7 +22,8 @@ import { applyProviderTask, createTask, failTask } from "@/server/tasks/tasks.ts
 import { dayOf, monthOf, resolvePeriod, type PeriodSpec } from "@/server/usage/periods.ts";
 import { peopleCsvRoute, tasksCsvRoute } from "@/server/usage/export.ts";
 import { teamUsage } from "@/server/usage/service.ts";
-import { usageByPerson, usageSeries, usageTotals } from "@/server/usage/usage.ts";
+import { Prisma } from "@/server/db/client.ts";
+import { usageByPerson, usageGroups, usageSeries, usageSql, usageTotals } from "@/server/usage/usage.ts";
 import { createUser, type SessionUser } from "@/server/users/users.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { serveFetch } from "../helpers/http.ts";
@@ -44,13 +45,23 @@ function prng(seed: number) {
 
 describe("usage totals are the sums of their tasks (random data, periods and time zones)", () => {
   let db: TestDatabase;
-  const tasks: Array<{ userId: string; createdAt: Date; cost: number | null; seconds: number | null; status: string; quality: string; mode: string }> = [];
+  const tasks: Array<{ userId: string; createdAt: Date; cost: number | null; seconds: number | null; status: string; quality: string; mode: string; apiKeyId: string | null }> = [];
+  /** Each person's API keys (two each for the first two people, none for the others). */
+  const keysOf = new Map<string, Array<{ id: string; name: string; prefix: string }>>();
   const ZONES = ["UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     const random = prng(20261126);
     const users = await Promise.all(["a", "b", "c", "d"].map((n) => db.db.user.create({ data: { email: `${n}@usage.test` } })));
+    for (const u of users.slice(0, 2)) {
+      const keys = [];
+      for (const n of [1, 2]) {
+        const prefix = `wvp_${u.email[0]}${n}xxxxxxx`;
+        keys.push(await db.db.apiKey.create({ data: { userId: u.id, name: `${u.email[0]}'s key ${n}`, prefix, secretHash: `hash-${prefix}` }, select: { id: true, name: true, prefix: true } }));
+      }
+      keysOf.set(u.id, keys);
+    }
     const start = Date.UTC(2026, 8, 25); // late September to early December: month and DST edges
     const data = Array.from({ length: 600 }, (_, i) => {
       const status = (["completed", "completed", "completed", "failed", "processing"] as const)[Math.floor(random() * 5)]!;
@@ -61,7 +72,11 @@ describe("usage totals are the sums of their tasks (random data, periods and tim
       const cost = seconds === null ? null : Math.round(price * seconds * 1e6) / 1e6;
       // Some tasks right at midnight UTC and at local month starts.
       const offset = i % 50 === 0 ? Math.floor(random() * 70) * 86_400_000 : Math.floor(random() * 70 * 86_400_000);
-      const row = { userId: users[Math.floor(random() * users.length)]!.id, createdAt: new Date(start + offset), cost, seconds, status, quality, mode };
+      const userId = users[Math.floor(random() * users.length)]!.id;
+      // Every third task of a person with keys came through the API, alternately with each key (no extra draws: the data stays as it was).
+      const keys = keysOf.get(userId);
+      const apiKeyId = keys && i % 3 === 0 ? keys[(i / 3) % 2]!.id : null;
+      const row = { userId, createdAt: new Date(start + offset), cost, seconds, status, quality, mode, apiKeyId };
       tasks.push(row);
       return {
         userId: row.userId,
@@ -75,6 +90,7 @@ describe("usage totals are the sums of their tasks (random data, periods and tim
         cost,
         pricePerSecond: price,
         createdAt: row.createdAt,
+        apiKeyId,
         ...(status === "failed" && i % 7 === 0 && { errorCode: "submission_unknown" }),
       };
     });
@@ -125,6 +141,53 @@ describe("usage totals are the sums of their tasks (random data, periods and tim
       }
     }
     expect(checked).toBe(60);
+  });
+
+  it("the breakdown by source: the form and each API key with its owner, adding up to the totals", async () => {
+    const random = prng(11);
+    for (let round = 0; round < 4; round++) {
+      for (const spec of specs(random)) {
+        const period = resolvePeriod(spec, "Europe/Paris", new Date("2026-11-15T12:00:00Z"));
+        const inside = tasks.filter((t) => t.createdAt >= period.from && t.createdAt < period.to);
+        const { totals, breakdowns } = await usageGroups(db.db, { from: period.from, to: period.to });
+        const label = JSON.stringify(spec);
+        const expected = new Map<string, { tasks: number; micro: number; seconds: number }>();
+        for (const t of inside) {
+          const e = expected.get(t.apiKeyId ?? "form") ?? { tasks: 0, micro: 0, seconds: 0 };
+          e.tasks += 1;
+          e.micro += Math.round((t.cost ?? 0) * 1e6);
+          e.seconds += t.seconds ?? 0;
+          expected.set(t.apiKeyId ?? "form", e);
+        }
+        expect(breakdowns.bySource.map((s) => s.key).sort(), label).toEqual([...expected.keys()].sort());
+        if (breakdowns.bySource.length > 0) expect(breakdowns.bySource[0]!.kind, label).toBe(expected.has("form") ? "form" : "api");
+        for (const s of breakdowns.bySource) {
+          const e = expected.get(s.key)!;
+          expect([s.tasks, Math.round(s.cost * 1e6), s.billedSeconds], `${label} ${s.key}`).toEqual([e.tasks, e.micro, e.seconds]);
+          if (s.kind === "form") {
+            expect([s.name, s.prefix, s.ownerEmail]).toEqual([null, null, null]);
+          } else {
+            const [owner, keys] = [...keysOf.entries()].find(([, ks]) => ks.some((k) => k.id === s.key))!;
+            const key = keys.find((k) => k.id === s.key)!;
+            expect([s.name, s.prefix, s.ownerEmail]).toEqual([key.name, key.prefix, (await db.db.user.findUniqueOrThrow({ where: { id: owner } })).email]);
+          }
+        }
+        expect(breakdowns.bySource.reduce((n, s) => n + s.tasks, 0), label).toBe(totals.tasks);
+      }
+    }
+  });
+
+  it("the usage figures, with the source, are read from the covering index alone (an index-only scan)", async () => {
+    await db.db.$executeRawUnsafe(`VACUUM ANALYZE "Task"`);
+    const f = { from: new Date("2026-10-01T00:00:00Z"), to: new Date("2026-11-01T00:00:00Z") };
+    // The table is small here: without a sequential scan to choose, the planner shows whether the index holds every column the query reads.
+    const [, plan] = await db.db.$transaction([
+      db.db.$executeRaw`SET LOCAL enable_seqscan = off`,
+      db.db.$queryRaw<Array<{ "QUERY PLAN": string }>>(Prisma.sql`EXPLAIN (COSTS OFF) ${usageSql.groups(f)}`),
+    ]);
+    const text = plan.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(text).toContain("Index Only Scan using \"Task_usage_covering_idx\"");
+    expect(text).not.toMatch(/Heap Scan|Seq Scan/);
   });
 });
 
@@ -278,9 +341,14 @@ describe("budgets", () => {
       currency: "USD",
       currentUser: async () => user,
     });
+    // One task made through the API, with a key whose name a spreadsheet would run as a formula.
+    const member = await make("csv-member@budget.test");
+    const key = await db.apiKey.create({ data: { userId: member.id, name: "=Mia's notebook", prefix: "wvp_Ab3dE6gH", secretHash: "hash-csv-key" } });
+    const apiTask = await db.task.create({
+      data: { userId: member.id, mode: "first_frame", prompt: "from a script", quality: "720p", request: {}, durationSeconds: 5, status: "completed", billedSeconds: 5, cost: 0.43, pricePerSecond: 0.086, apiKeyId: key.id },
+    });
     const report = await teamUsage({ db, defaultTimeZone: "UTC", currency: "USD" }, { kind: "this-month" }, "person");
     expect(report.totals.tasks).toBeGreaterThan(10);
-    const member = await make("csv-member@budget.test");
     for (const route of [peopleCsvRoute, tasksCsvRoute]) {
       const asAdmin = await serveFetch((req) => route(deps(admin))(req));
       const asMember = await serveFetch((req) => route(deps(member))(req));
@@ -301,8 +369,10 @@ describe("budgets", () => {
           expect(rows).toHaveLength(report.totals.tasks);
           expect(Object.keys(rows[0]!)).toEqual([
             "owner_email", "owner_name", "task_id", "provider_task_id", "mode", "quality", "duration_asked_seconds", "billed_seconds",
-            "price_per_second", "cost", "currency", "status", "error_code", "submitted_at", "ended_at", "time_zone",
+            "price_per_second", "cost", "currency", "status", "error_code", "submitted_at", "ended_at", "time_zone", "source",
           ]);
+          expect(rows.find((r) => r.task_id === apiTask.id)?.source).toBe("'=Mia's notebook (wvp_Ab3dE6gH…)");
+          expect(new Set(rows.filter((r) => r.task_id !== apiTask.id).map((r) => r.source))).toEqual(new Set(["form"]));
         } else {
           expect(rows.reduce((s, r) => s + Number(r.tasks), 0)).toBe(report.totals.tasks);
           expect(Object.keys(rows[0]!).slice(-3)).toEqual(["budget_month", "budget_limit", "budget_spent_and_reserved"]);

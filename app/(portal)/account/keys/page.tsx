@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { getServices } from "@/server/app-services.ts";
 import { requireUser } from "../../guards.ts";
 import { ApiKeys } from "./api-keys.tsx";
@@ -16,6 +17,9 @@ export default async function ApiKeysPage() {
       <p className="muted">
         A personal key lets your scripts, notebooks and agents work as you: what they make counts against your budget and shows in your history. Keep each key
         secret; revoke it when it is no longer used or may have leaked. You can have up to {config.apiKeys.maxActivePerPerson} working keys.
+      </p>
+      <p>
+        <Link href="/account/api">How to use a key: the API&apos;s address and examples in curl, JavaScript and Python</Link>
       </p>
       <ApiKeys />
     </>

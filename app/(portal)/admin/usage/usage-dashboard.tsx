@@ -9,6 +9,8 @@ import { PersonSelect } from "@/app/_components/person-select.tsx";
 import { PeriodPicker, periodQuery } from "@/app/_components/usage/period-picker.tsx";
 import { UsageChart } from "@/app/_components/usage/usage-chart.tsx";
 import type { PeriodSpec } from "@/server/usage/periods.ts";
+import { sourceLabel } from "@/server/tasks/source.ts";
+import type { SourceUsage } from "@/server/usage/usage.ts";
 
 type Group = "person" | "quality" | "mode";
 type Metric = "cost" | "billedSeconds";
@@ -357,6 +359,7 @@ export function UsageDashboard() {
           <div className="grid-3">
             <Breakdown title="By mode" rows={data.breakdowns.byMode.map((r) => ({ ...r, key: modeLabel(r.key as never) ?? r.key }))} currency={currency} />
             <Breakdown title="By quality" rows={data.breakdowns.byQuality} currency={currency} />
+            <Breakdown title="By source" rows={data.breakdowns.bySource.map((r) => ({ ...r, label: <SourceName source={r} /> }))} currency={currency} testId="usage-by-source" />
             <section className="card">
               <h2>Failures by error code</h2>
               {data.breakdowns.byErrorCode.length === 0 ? (
@@ -443,9 +446,31 @@ function PersonBudget({
   );
 }
 
-function Breakdown({ title, rows, currency }: { title: string; rows: Array<{ key: string; tasks: number; billedSeconds: number; cost: number }>; currency: string }) {
+/** The form, or an API key with its owner. */
+function SourceName({ source }: { source: SourceUsage }) {
+  if (source.kind === "form") return <>{sourceLabel({ kind: "form" })}</>;
   return (
-    <section className="card">
+    <>
+      {sourceLabel({ kind: "api", keyId: source.key, name: source.name, prefix: source.prefix })}
+      <br />
+      <span className="muted small">{source.ownerEmail}</span>
+    </>
+  );
+}
+
+function Breakdown({
+  title,
+  rows,
+  currency,
+  testId,
+}: {
+  title: string;
+  rows: Array<{ key: string; label?: ReactNode; tasks: number; billedSeconds: number; cost: number }>;
+  currency: string;
+  testId?: string;
+}) {
+  return (
+    <section className="card" data-testid={testId}>
       <h2>{title}</h2>
       {rows.length === 0 ? (
         <p className="muted">Nothing.</p>
@@ -462,7 +487,7 @@ function Breakdown({ title, rows, currency }: { title: string; rows: Array<{ key
           <tbody>
             {rows.map((r) => (
               <tr key={r.key}>
-                <td data-label="">{r.key}</td>
+                <td data-label="">{r.label ?? r.key}</td>
                 <td data-label="Tasks">{r.tasks}</td>
                 <td data-label="Billed s">{r.billedSeconds}</td>
                 <td data-label="Cost">{money(r.cost, currency)}</td>

@@ -7,6 +7,7 @@ import { useTRPC } from "@/app/_components/trpc.ts";
 import { billedLabel, modeLabel, StatusBadge } from "@/app/_components/task-status.tsx";
 import { isTerminal } from "@/server/generation/status.ts";
 import type { InputView, TaskDetailView, Waiting } from "@/server/tasks/detail.ts";
+import { sourceLabel } from "@/server/tasks/source.ts";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 import styles from "./task-page.module.css";
 
@@ -86,6 +87,8 @@ export function TaskDetail({ id }: { id: string }) {
         <dl className={styles.facts}>
           <dt>Owner</dt>
           <dd data-testid="owner">{mine ? "You" : task.owner.name ? `${task.owner.name} (${task.owner.email})` : task.owner.email}</dd>
+          <dt>Made with</dt>
+          <dd data-testid="source">{sourceLabel(task.source)}</dd>
           <dt>Estimated cost</dt>
           <dd>
             {task.estimatedCost.toFixed(3)} {task.currency}
