@@ -150,7 +150,7 @@ async function submit(req: http.IncomingMessage, res: http.ServerResponse, byKey
 /** The columns the history page shows (toTaskView's), and the owner's. */
 const HISTORY_COLUMNS = `t.id, t.mode, t.prompt, t.status, t.progress, t."providerTaskId", t."resultUrls", t."errorCode", t."errorMessage",
   t."durationSeconds", t."billedSeconds", t.quality, t.currency, t."estimatedCost", t.cost, t."archiveStatus", t."archiveError",
-  t."filesDeletedAt", t."createdAt", t."updatedAt", t."completedAt", u.id AS "ownerId", u.email AS "ownerEmail", u.name AS "ownerName"`;
+  t."filesDeletedAt", t."createdAt", t."updatedAt", t."completedAt", t."apiKeyId", u.id AS "ownerId", u.email AS "ownerEmail", u.name AS "ownerName"`;
 
 async function history(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
   const userId = await sessionUser(req);
