@@ -12,13 +12,15 @@
  *   it reaches a route, a server action or tRPC.
  * It also answers tRPC and provider callbacks itself, through the same route
  * handlers but without Next.js's request handling around them (api-routes.ts).
- * It also stops gracefully: no new connections, in-flight requests finish.
+ * It also stops gracefully: no new connections, in-flight requests finish
+ * within the grace period (server/http/graceful.ts).
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { apiRouteFor, serveApiRoute } from "./api-routes.ts";
+import { graceful } from "./graceful.ts";
 import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
@@ -40,6 +42,8 @@ export interface WebServerOptions {
   formOrigins?: string[];
   /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off. */
   metricsToken?: string;
+  /** SHUTDOWN_GRACE_SECONDS in ms: how long `close()` lets requests in flight finish (default 20 s). */
+  graceMs?: number;
   dev?: boolean;
   log?: (line: string) => void;
 }
@@ -71,6 +75,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   markServedByPortalServer();
 
   const server = http.createServer((req, res) => {
+    if (stopping.intercept(req, res)) return;
     const client = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
     if (client) req.headers[CLIENT_ADDRESS_HEADER] = client;
     else delete req.headers[CLIENT_ADDRESS_HEADER];
@@ -102,6 +107,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       else res.destroy();
     });
   });
+  const stopping = graceful(server, o.graceMs ?? 20_000);
   // Slow or idle clients must not hold sockets for ever.
   server.headersTimeout = 30_000;
   server.requestTimeout = 10 * 60_000;
@@ -119,12 +125,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     url: `http://${shown}:${port}`,
     port,
     async close() {
-      // Stop accepting, let in-flight requests finish (cut after 10 s), then stop Next.js.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), 10_000);
-      await closed;
-      clearTimeout(cut);
+      // Stop accepting, let in-flight requests finish (cut after the grace period), then stop Next.js.
+      const { inFlight, cut } = await stopping.close();
+      if (cut > 0) log(`[web] stopped: ${cut} of ${inFlight} request(s) in flight did not finish within the grace period and were cut`);
       await app.close();
     },
   };
