@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
 import { sleep, waitFor } from "../faults/processes.ts";
-import { DATA_DIR, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { DATA_DIR, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, SSO, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -198,6 +198,60 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
       expect(page.url(), `after signing in through the proxy; the page says: ${(await page.locator("main").textContent().catch(() => ""))?.slice(0, 300)}`).toBe(
         `${world.proxyUrl}/tasks`,
       );
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("single sign-on through the proxy: Auth.js's redirects (sign-in start, callback) stay on the proxy's address", async () => {
+    // Without a browser first: starting a sign-in at /api/auth/signin/oidc, through the proxy and on each instance.
+    for (const base of [world.proxyUrl, ...world.webUrls]) {
+      const csrf = await fetch(`${base}/api/auth/csrf`);
+      const jar = csrf.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
+      const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+      const res = await fetch(`${base}/api/auth/signin/oidc`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
+        body: new URLSearchParams({ csrfToken, callbackUrl: "/tasks" }),
+      });
+      await res.arrayBuffer();
+      const location = new URL(res.headers.get("location") ?? "", base);
+      expect(`${location.origin}${location.pathname}`, `${base}: where the sign-in starts`).toBe(`${SSO.issuer}/auth`);
+      // The provider is told to come back to the address people use (PUBLIC_BASE_URL), whichever instance answered.
+      expect(location.searchParams.get("redirect_uri"), `${base}: the callback given to the provider`).toBe(`${world.proxyUrl}/api/auth/callback/oidc`);
+    }
+
+    // In a browser: the whole sign-in, every page and redirect of the portal on the proxy's address.
+    const member = await world.member();
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" });
+    try {
+      const page = await browser.newPage();
+      const seen: string[] = [];
+      page.on("request", (req) => {
+        if (req.isNavigationRequest()) seen.push(req.url());
+      });
+      page.on("response", (res) => {
+        const location = res.headers()["location"];
+        if (location) seen.push(new URL(location, res.url()).href);
+      });
+      await page.goto(`${world.proxyUrl}/signin`);
+      await page.getByRole("button", { name: `Sign in with ${SSO.name}` }).click();
+      await page.waitForURL((url) => url.href.startsWith(`${SSO.issuer}/`), { timeout: 60_000 });
+      await page.locator('input[name="login"]').fill(member.email);
+      await page.locator('input[name="password"]').fill("anything");
+      await page.getByRole("button", { name: "Sign-in" }).click();
+      await page.waitForURL((url) => url.href.startsWith(world.proxyUrl) && url.pathname !== "/signin" && !url.pathname.startsWith("/api/auth"), { timeout: 60_000 }).catch(() => {});
+      expect(page.url(), `after single sign-on through the proxy; the page says: ${(await page.locator("main").textContent().catch(() => ""))?.slice(0, 300)}`).toBe(
+        `${world.proxyUrl}/tasks`,
+      );
+      expect(seen.some((u) => u.startsWith(`${world.proxyUrl}/api/auth/callback/oidc?`)), seen.join("\n")).toBe(true);
+      expect(seen.filter((u) => !u.startsWith(`${world.proxyUrl}/`) && !u.startsWith(`${SSO.issuer}/`))).toEqual([]);
+      const { rows } = await world.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Account" WHERE "userId" = $1 AND provider = 'oidc'`, [member.userId]);
+      expect(rows[0]!.n, "the member's account is linked to the provider's").toBe(1);
     } finally {
       await browser.close();
     }
