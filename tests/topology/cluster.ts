@@ -417,6 +417,8 @@ export class Topology {
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       S3_FORCE_PATH_STYLE: "1",
       RUN_WORKER: "0",
+      // Below the suite's SIGKILL after a SIGTERM (15 s, tests/faults/processes.ts), as compose's is below its stop_grace_period.
+      SHUTDOWN_GRACE_SECONDS: "10",
       OIDC_ISSUER: SSO.issuer,
       OIDC_CLIENT_ID: SSO.clientId,
       OIDC_CLIENT_SECRET: SSO.clientSecret,

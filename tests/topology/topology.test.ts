@@ -385,6 +385,60 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     await expectTaskGaugesEverywhere();
     expectNoUnexpectedExits();
   });
+
+  it("a rolling restart: a web instance and a worker stopped with SIGTERM mid-flow finish what they hold and exit 0; the flow completes, nothing lost or billed twice", async () => {
+    const member = await world.member();
+    await world.faults({ pace: { marker: "[roll]", stepMs: 1500 } });
+    world.files.chunkDelayMs = 300;
+    const cutBefore = world.files.cut;
+    let webStopped: Promise<void> | undefined;
+    const submissions = await submitLoad(world.proxyUrl, member, {
+      clients: 4,
+      perClient: 4,
+      pauseMs: 200,
+      prompt: (c, n) => `[roll] client ${c}, video ${n}`,
+      materials: (c, n) => MODES[MODE_NAMES[(c + n) % 3]!](),
+      onAnswer: (_s, all) => {
+        // web-1 is stopped (SIGTERM, as a rolling restart does) while the other clients' submits are in flight.
+        if (!webStopped && all.filter((a) => a.outcome.ok).length >= 6) webStopped = world.webs[0]!.stop();
+      },
+    });
+    await webStopped;
+    expect(world.webs[0]!.lastExit, "web-1's exit after SIGTERM").toEqual({ code: 0, signal: null });
+    expect(world.webs[0]!.printed).not.toContain("were cut");
+    console.log(`[topology] web-1 stopped (SIGTERM): ${submissions.filter((s) => s.networkErrors > 0).length} submit(s) saw a network error and were retried`);
+    expect(submissions.every((s) => s.outcome.ok), JSON.stringify(submissions.filter((s) => !s.outcome.ok))).toBe(true);
+
+    // A worker caught copying a result is stopped (SIGTERM): it finishes the copy in hand, then exits 0.
+    const copying = await waitFor(
+      "a worker in the middle of downloading a result",
+      () => {
+        for (const port of world.files.midBodyPorts) {
+          const owner = ownerOfLocalPort(port, world.workers);
+          if (owner) return owner;
+        }
+        return undefined;
+      },
+      120_000,
+      50,
+    );
+    await copying.stop();
+    world.files.chunkDelayMs = 20;
+    expect(copying.lastExit, `${copying.name}'s exit after SIGTERM`).toEqual({ code: 0, signal: null });
+    expect(world.files.cut, "no download was cut by the worker's stop").toBe(cutBefore);
+    expect(copying.printed).not.toContain("handed back to the queue");
+
+    const waited = await waitUntilSettled(world, member);
+    const found = await checkBooks(world, member, submissions, `web-1 and ${copying.name} stopped with SIGTERM mid-flow`, waited);
+    expect(found.byStatus).toEqual({ completed: submissions.length });
+    expect(await expectResultsOnS3(member, sample)).toBe(submissions.length);
+    await expectHistoryEverywhere(member, [world.proxyUrl, world.webUrls[1]!]);
+
+    await Promise.all([world.webs[0]!.start(), copying.start()]);
+    await waitFor("web-1 ready again", async () => (await fetch(`${world.webUrls[0]}/api/ready`)).status === 200, 60_000);
+    await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
+    expectNoUnexpectedExits();
+  });
 });
 
 /** One password sign-in at `base` as client `address` (X-Forwarded-For): "ok", or the refusal's code ("credentials", "throttled_<s>", …). */
