@@ -60,6 +60,10 @@ export const configSchema = z.object({
   SIGNIN_ADDRESS_MAX_DELAY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(900)),
   /** Files the form may have checked per person and minute (each one is downloaded); shared by every web instance. */
   MEDIA_CHECKS_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000).default(30)),
+  /** Personal API keys a person may have working at once (not revoked, not expired). */
+  API_KEYS_PER_PERSON: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(10)),
+  /** Requests one personal API key may make to /v1 per minute, across every web instance. */
+  API_REQUESTS_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(120)),
   PORT: port(3000),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
   EMBEDDED_PG_PORT: port(54329),
@@ -169,6 +173,8 @@ export interface Config {
   signInThrottle: ThrottlePolicy;
   /** How many files the form may have checked per person (media.check), per window. */
   mediaCheckLimit: RateLimitPolicy;
+  /** Personal API keys (server/apikeys/): how many may work at once per person. */
+  apiKeys: { maxActivePerPerson: number; /** Per key, across every web instance. */ requestLimit: { limit: number; windowSeconds: number } };
   dataDir: string;
   embeddedPgPort: number;
   simulator: { port: number; stepMs: number };
@@ -247,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       forgetAfterSeconds: 24 * 3600,
     },
     mediaCheckLimit: { limit: c.MEDIA_CHECKS_PER_MINUTE, windowSeconds: 60 },
+    apiKeys: { maxActivePerPerson: c.API_KEYS_PER_PERSON, requestLimit: { limit: c.API_REQUESTS_PER_MINUTE, windowSeconds: 60 } },
     dataDir: c.DATA_DIR,
     embeddedPgPort: c.EMBEDDED_PG_PORT,
     simulator: { port: c.SIMULATOR_PORT, stepMs: c.SIMULATOR_STEP_MS },

@@ -7,11 +7,13 @@ const MEMBER_LINKS = [
   ["/tasks/new", "New video"],
   ["/tasks", "My history"],
   ["/account", "Account"],
+  ["/account/keys", "API keys"],
 ] as const;
 const ADMIN_LINKS = [
   ["/admin/usage", "Usage"],
   ["/admin/members", "Members"],
   ["/admin/tasks", "All tasks"],
+  ["/admin/keys", "All API keys"],
   ["/admin/audit", "Audit"],
 ] as const;
 

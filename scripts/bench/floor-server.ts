@@ -8,15 +8,18 @@
  *                    idempotency key: the existing task), reserve the team's and
  *                    the person's budget (conditional UPDATEs), COMMIT; the create
  *                    call to the simulator over HTTP; the UPDATE recording its answer.
+ *   FLOOR=submit     POST /v1submit  the same, but the person from a bearer API
+ *                    key (its keyed hash looked up with its person: one query)
+ *                    instead of a session (the /v1 create path's floor).
  *   FLOOR=history    GET /history    session read; the page's SQL (the same
  *                    columns, keyset); the same rows serialised as JSON.
  *   FLOOR=callbacks  POST /cb/:id    the body parsed; one provider GET; one
  *                    conditional UPDATE.
  *
- * Env: FLOOR, FLOOR_PORT, DATABASE_URL, SIM_URL, SIM_KEY.
+ * Env: FLOOR, FLOOR_PORT, DATABASE_URL, SIM_URL, SIM_KEY, AUTH_SECRET (API keys' hashes).
  */
 import http from "node:http";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import pg from "pg";
 
 const kind = process.env.FLOOR;
@@ -72,6 +75,19 @@ async function sessionUser(req: http.IncomingMessage): Promise<string | null> {
   return rows[0]?.id ?? null;
 }
 
+/** One query: the API key's person, by the key's keyed hash (as server/apikeys/ stores it). */
+async function apiKeyUser(req: http.IncomingMessage): Promise<string | null> {
+  const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
+  if (!token) return null;
+  const hash = createHmac("sha256", process.env.AUTH_SECRET ?? "").update(`api-key:${token}`).digest("hex");
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT u.id FROM "ApiKey" k JOIN "User" u ON u.id = k."userId"
+     WHERE k."secretHash" = $1 AND k."revokedAt" IS NULL AND (k."expiresAt" IS NULL OR k."expiresAt" > now()) AND u.status = 'active'`,
+    [hash],
+  );
+  return rows[0]?.id ?? null;
+}
+
 const send = (res: http.ServerResponse, status: number, body: unknown) => {
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }).end(text);
@@ -79,8 +95,8 @@ const send = (res: http.ServerResponse, status: number, body: unknown) => {
 
 const PRICE = 0.086;
 
-async function submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const userId = await sessionUser(req);
+async function submit(req: http.IncomingMessage, res: http.ServerResponse, byKey = false): Promise<void> {
+  const userId = byKey ? await apiKeyUser(req) : await sessionUser(req);
   if (!userId) return send(res, 401, { error: "sign in" });
   const input = JSON.parse(await readBody(req)) as { prompt: string; image_start: string; key: string; duration?: number };
   const duration = input.duration ?? 5;
@@ -181,8 +197,8 @@ const server = http.createServer((req, res) => {
   const work =
     url.pathname === "/health"
       ? Promise.resolve(send(res, 200, { ok: true }))
-      : kind === "submit" && req.method === "POST" && url.pathname === "/submit"
-        ? submit(req, res)
+      : kind === "submit" && req.method === "POST" && (url.pathname === "/submit" || url.pathname === "/v1submit")
+        ? submit(req, res, url.pathname === "/v1submit")
         : kind === "history" && url.pathname === "/history"
           ? history(req, res, url)
           : kind === "callbacks" && req.method === "POST" && url.pathname.startsWith("/cb/")

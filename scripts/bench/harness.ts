@@ -113,6 +113,9 @@ export function webEnv(o: BenchOptions, dbUrl: string, simUrl: string): NodeJS.P
     EVOLINK_SIMULATOR: "1",
     DATA_DIR: path.join(o.dataDir, "bench", "web"),
     RUN_WORKER: "0",
+    // The /v1 benchmark's one key makes thousands of requests a minute: the limit is counted (its
+    // statement runs) but set out of reach.
+    API_REQUESTS_PER_MINUTE: "100000",
   };
 }
 
@@ -197,12 +200,16 @@ export async function load(o: BenchOptions, url: string, requests: LoadRequest[]
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
+  // The end is the last answer, not autocannon's own end: with `amount` it ends on its next
+  // one-second tick, which made a 1.1 s run count as 2 s.
+  let last = started;
   instance.on("response", (_client, status, _bytes, ms) => {
+    last = process.hrtime.bigint();
     latencies.push(ms);
     statuses[status] = (statuses[status] ?? 0) + 1;
   });
   const result = await done;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number((bound.amount ? last : process.hrtime.bigint()) - started) / 1e9;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   const ok = Object.entries(statuses).reduce((n, [s, c]) => (s.startsWith("2") ? n + c : n), 0);
@@ -259,13 +266,17 @@ export async function loadMeasured(o: BenchOptions, server: Child, requests: Loa
 }
 
 /** The figure, its floor and the ratio against the target, as one block. */
-export function verdict(log: (l: string) => void, name: string, figure: LoadResult, floor: LoadResult, target: number, extra: Array<[string, boolean]> = []): boolean {
+export function verdict(log: (l: string) => void, name: string, figure: LoadResult, floor: LoadResult, target: number | null, extra: Array<[string, boolean]> = []): boolean {
   const ratio = figure.perSecond / floor.perSecond;
   log(`  ${name.padEnd(10)} ${describe(figure)}`);
   log(`  ${"floor".padEnd(10)} ${describe(floor)}`);
   if (figure.cpuMsPerRequest !== undefined && floor.cpuMsPerRequest !== undefined)
     log(`  ${"cpu ratio".padEnd(10)} floor's CPU per request is ${((floor.cpuMsPerRequest / figure.cpuMsPerRequest) * 100).toFixed(1)} % of the portal's (less sensitive to contention than requests/s)`);
-  const checks: Array<[string, boolean]> = [["the floor answered every request 2xx (else the run says nothing)", floor.failed === 0 && floor.ok > 0], [`ratio ${(ratio * 100).toFixed(1)} % of the floor (target ≥ ${target * 100} %)`, ratio >= target], ...extra];
+  const checks: Array<[string, boolean]> = [
+    ["the floor answered every request 2xx (else the run says nothing)", floor.failed === 0 && floor.ok > 0],
+    target === null ? [`ratio ${(ratio * 100).toFixed(1)} % of the floor (reported, no target)`, true] : [`ratio ${(ratio * 100).toFixed(1)} % of the floor (target ≥ ${target * 100} %)`, ratio >= target],
+    ...extra,
+  ];
   for (const [what, held] of checks) log(`  ${held ? "HOLDS " : "MISSED"} ${what}`);
   return checks.every(([, held]) => held);
 }

@@ -19,10 +19,10 @@ import { benchCallbacks } from "./callbacks.ts";
 import { benchHistory } from "./history.ts";
 import { benchRoute } from "./route.ts";
 import { benchStartup } from "./startup.ts";
-import { benchSubmit } from "./submit.ts";
+import { benchSubmit, benchV1Create } from "./submit.ts";
 import { benchUsage } from "./usage.ts";
 
-const ALL = ["usage", "route", "submit", "history", "callbacks", "startup"] as const;
+const ALL = ["usage", "route", "submit", "v1", "history", "callbacks", "startup"] as const;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -62,6 +62,7 @@ for (const name of names) {
   if (name === "usage") await benchUsage({ dataDir, port: o.pgPort, clean: opts.clean, log });
   else if (name === "route") (await benchRoute(opts)) || missed.push(name);
   else if (name === "submit") (await benchSubmit(opts)) || missed.push(name);
+  else if (name === "v1") (await benchV1Create(opts)) || missed.push(name);
   else if (name === "history") (await benchHistory(opts)) || missed.push(name);
   else if (name === "callbacks") (await benchCallbacks(opts)) || missed.push(name);
   else if (name === "startup") (await benchStartup(opts)) || missed.push(name);

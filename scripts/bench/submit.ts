@@ -9,7 +9,8 @@
  *   npm run bench -- submit [--duration 10]
  */
 import type { Db } from "../../server/db/client.ts";
-import { load, loadMeasured, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, uuid, verdict, type BenchOptions, type LoadRequest, type LoadResult } from "./harness.ts";
+import { apiKeyPrefix, hashApiKey, newApiKeySecret } from "../../server/apikeys/secret.ts";
+import { BENCH_AUTH_SECRET, load, loadMeasured, openBenchDb, signedInMember, startBenchSimulator, startFloor, startWeb, uuid, verdict, type BenchOptions, type LoadRequest, type LoadResult } from "./harness.ts";
 
 /** Every DOUBLE-th request reuses the key of the one before it. */
 const DOUBLE = 10;
@@ -19,7 +20,13 @@ const PROMPT = "A lighthouse at dawn, waves rolling in, the camera slowly pushes
  * Requests whose bodies carry fresh keys, with a share of repeats; records every key sent and
  * every key answered 2xx (one request in flight per connection: its context holds the key).
  */
-function keyed(sent: string[], answered: string[], body: (key: string, n: number) => string, base: Omit<LoadRequest, "setupRequest">): LoadRequest[] {
+function keyed(
+  sent: string[],
+  answered: string[],
+  body: (key: string, n: number) => string,
+  base: Omit<LoadRequest, "setupRequest">,
+  headersOf?: (key: string) => Record<string, string>,
+): LoadRequest[] {
   let n = 0;
   let previous = uuid();
   return [
@@ -31,7 +38,7 @@ function keyed(sent: string[], answered: string[], body: (key: string, n: number
         previous = key;
         sent.push(key);
         (context as { key?: string }).key = key;
-        return { ...req, body: body(key, n) };
+        return { ...req, body: body(key, n), ...(headersOf && { headers: { ...req.headers, ...headersOf(key) } }) };
       },
       onResponse: (status, _body, context) => {
         if (status >= 200 && status < 300) answered.push((context as { key: string }).key);
@@ -123,6 +130,87 @@ export async function benchSubmit(o: BenchOptions): Promise<boolean> {
     log(`  floor:  ${floorChecked.line}`);
     return verdict(log, "tasks.create", portal, bare, 0.3, [
       ["0 lost, 0 duplicated tasks (distinct keys = tasks)", checked.ok],
+      ["every answer 2xx", portal.failed === 0],
+    ]);
+  } finally {
+    await web?.stop();
+    await floor?.stop();
+    await sim.close();
+    await resetRunUsers(bench.db).catch(() => {});
+    await bench.stop();
+  }
+}
+
+/** A working API key for `userId`, stored as server/apikeys/ stores it; the whole key. */
+async function apiKeyFor(db: Db, userId: string): Promise<string> {
+  const secret = newApiKeySecret();
+  await db.apiKey.create({ data: { userId, name: "bench", prefix: apiKeyPrefix(secret), secretHash: hashApiKey(BENCH_AUTH_SECRET, secret) } });
+  return secret;
+}
+
+/**
+ * The /v1 create path (issue 13): `POST /v1/videos/generations` with a
+ * personal API key and an Idempotency-Key (every 10th request repeats the
+ * previous one's), the provider's body, against the submit floor
+ * authenticating the same key (`/v1submit`: one query for the key's person).
+ * Then: one task per distinct Idempotency-Key, 0 lost, 0 duplicated.
+ *
+ *   npm run bench -- v1 [--duration 10]
+ */
+export async function benchV1Create(o: BenchOptions): Promise<boolean> {
+  const { log } = o;
+  const bench = await openBenchDb(o);
+  const sim = await startBenchSimulator(o);
+  const image = `${sim.url}/samples/first-frame.png`;
+  let web: Awaited<ReturnType<typeof startWeb>> | undefined;
+  let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
+  try {
+    await resetRunUsers(bench.db);
+    const stamp = Date.now().toString(36);
+    const member = await signedInMember(bench.db, `bench-run-v1-${stamp}`);
+    const floorMember = await signedInMember(bench.db, `bench-run-v1floor-${stamp}`);
+    await withBudget(bench.db, member.userId);
+    await withBudget(bench.db, floorMember.userId);
+    const key = await apiKeyFor(bench.db, member.userId);
+    const floorKey = await apiKeyFor(bench.db, floorMember.userId);
+
+    web = await startWeb(o, bench.url, sim.url);
+    floor = await startFloor(o, "submit", { DATABASE_URL: bench.url, SIM_URL: sim.url, SIM_KEY: "bench-simulator-key", AUTH_SECRET: BENCH_AUTH_SECRET });
+
+    // A repeat sends the same Idempotency-Key and the same body (another body would be a conflict, 409).
+    const portalSent: string[] = [];
+    const portalAnswered: string[] = [];
+    const portalRequests = keyed(
+      portalSent,
+      portalAnswered,
+      (_idem, n) => JSON.stringify({ model: "wan2.7-image-to-video", prompt: `${PROMPT} #${n % DOUBLE === 0 ? n - 1 : n}`, image_start: image, duration: 5 }),
+      { method: "POST", path: "/v1/videos/generations", headers: { "content-type": "application/json", authorization: `Bearer ${key}` } },
+      (idem) => ({ "idempotency-key": idem }),
+    );
+    const floorSent: string[] = [];
+    const floorAnswered: string[] = [];
+    const floorRequests = keyed(floorSent, floorAnswered, (k, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key: k }), {
+      method: "POST",
+      path: "/v1submit",
+      headers: { "content-type": "application/json", authorization: `Bearer ${floorKey}` },
+    });
+
+    log(`\nv1 create: POST /v1/videos/generations with a personal API key (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous Idempotency-Key and body`);
+    await load(o, web.url, portalRequests, { duration: 2 });
+    await load(o, floor.url, floorRequests, { duration: 2 });
+    const portal: LoadResult = await loadMeasured(o, web, portalRequests, {}, bench.db);
+    const bare: LoadResult = await loadMeasured(o, floor, floorRequests, {}, bench.db);
+
+    // The portal keeps the Idempotency-Key in its own table, each with the clientRequestId of its one task.
+    const records = await bench.db.apiIdempotencyKey.findMany({ where: { apiKey: { userId: member.userId } }, select: { key: true, clientRequestId: true } });
+    const byIdem = new Map(records.map((r) => [r.key, r.clientRequestId]));
+    const mapped = (keys: string[]) => keys.map((k) => byIdem.get(k) ?? `missing:${k}`);
+    const checked = await verify(bench.db, member.userId, mapped(portalSent), mapped(portalAnswered));
+    const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
+    log(`  portal: ${checked.line}`);
+    log(`  floor:  ${floorChecked.line}`);
+    return verdict(log, "v1 create", portal, bare, 0.3, [
+      ["0 lost, 0 duplicated tasks (one per Idempotency-Key)", checked.ok],
       ["every answer 2xx", portal.failed === 0],
     ]);
   } finally {

@@ -1,4 +1,5 @@
 import { accountRouter } from "./routers/account.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
 import { mediaRouter } from "./routers/media.ts";
 import { adminRouter } from "./routers/admin.ts";
 import { teamRouter } from "./routers/team.ts";
@@ -9,6 +10,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 export const appRouter = createTRPCRouter({
   tasks: tasksRouter,
   account: accountRouter,
+  apiKeys: apiKeysRouter,
   team: teamRouter,
   admin: adminRouter,
   usage: usageRouter,

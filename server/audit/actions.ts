@@ -12,5 +12,7 @@ export const AUDIT_ACTIONS = [
   "user.password_reset_used",
   "budget.changed",
   "settings.changed",
+  "api_key.created",
+  "api_key.revoked",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -18,7 +18,7 @@ export interface Actor {
 
 export interface AuditEntry {
   action: AuditAction;
-  targetType: "user" | "invitation" | "budget" | "setting";
+  targetType: "user" | "invitation" | "budget" | "setting" | "api_key";
   targetId: string | null;
   /** The target as people know it (an email). */
   targetLabel: string | null;

@@ -14,9 +14,8 @@ import { readTextWithin } from "../http/body.ts";
 import { routeHandler } from "../http/errors.ts";
 import { findUnstorableText, storableText } from "../http/text.ts";
 import { providerTaskSchema, type ProviderTask, type VideoProvider } from "../provider/types.ts";
-import { isTerminal } from "../generation/status.ts";
 import { recordTaskEvent } from "../tasks/events.ts";
-import { applyProviderTask } from "../tasks/tasks.ts";
+import { applyProviderTask, recordCallbackToEndedTask } from "../tasks/tasks.ts";
 import { adoptProviderTaskId, pollSoon } from "../tasks/updates.ts";
 import { isValidCallbackToken } from "./token.ts";
 import { metrics } from "../metrics/metrics.ts";
@@ -83,45 +82,41 @@ export async function handleProviderCallback(
       },
     });
 
-  const task = isValidCallbackToken(deps.serverSecret, input.taskId, input.token)
-    ? await db.task.findUnique({ where: { id: input.taskId } })
-    : null;
-  if (!task) {
+  const unknownTask = async (): Promise<never> => {
     // Wrong token or unknown task: counted, logged without a task while the
     // hour's quota lasts, and answered as missing.
     if (await countRejected(db)) {
       await log({ taskId: null, outcome: "rejected", detail: `callback for ${input.taskId.slice(0, 100)} with an invalid token` });
     }
     throw new AppError("NOT_FOUND", "Unknown callback");
+  };
+  if (!isValidCallbackToken(deps.serverSecret, input.taskId, input.token)) return unknownTask();
+
+  // The body is checked before the task is read, so that a well-formed one costs one statement
+  // when the task has already ended (recordCallbackToEndedTask); a malformed one is logged on its task.
+  const parsed = parseCallbackBody(input.rawBody);
+  if ("problem" in parsed) {
+    const { problem } = parsed;
+    const task = await db.task.findUnique({ where: { id: input.taskId } });
+    if (!task) return unknownTask();
+    await log({ taskId: task.id, outcome: "invalid", detail: problem });
+    await recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail: `Ignored: ${problem}` });
+    throw new AppError("BAD_REQUEST", problem);
   }
+
+  const body = parsed.body;
+  // The task has ended (once, with its billing): nothing a callback says can change it, so the
+  // provider is not asked again, and this one statement records the callback as a duplicate.
+  if (await recordCallbackToEndedTask(db, input.taskId, body)) return { outcome: "duplicate" };
+  const task = await db.task.findUnique({ where: { id: input.taskId } });
+  if (!task) return unknownTask();
   const timeline = (detail: string) => recordTaskEvent(db, task.id, { kind: "callback", source: "callback", detail });
   const reject = async (detail: string, reportedStatus?: string): Promise<never> => {
     await log({ taskId: task.id, outcome: "invalid", detail, reportedStatus });
     await timeline(`Ignored: ${detail}`);
     throw new AppError("BAD_REQUEST", detail);
   };
-
-  if (Buffer.byteLength(input.rawBody) > MAX_CALLBACK_BYTES) await reject("Callback body too large");
-  let json: unknown;
-  try {
-    json = JSON.parse(input.rawBody);
-  } catch {
-    await reject("Callback body is not JSON");
-  }
-  const unstorable = findUnstorableText(json);
-  if (unstorable !== null) return reject(`Callback body has a NUL byte or invalid text at ${unstorable}`);
-  const parsed = providerTaskSchema.safeParse(json);
-  if (!parsed.success) return reject("Callback body is not a task object");
-  const body = parsed.data;
   if (task.providerTaskId && body.id !== task.providerTaskId) return reject(`Callback names another provider task (${body.id.slice(0, 100)})`, body.status);
-
-  if (isTerminal(task.status)) {
-    // The task has ended (once, with its billing): nothing a callback says can change it, so the
-    // provider is not asked again. Providers deliver a callback several times; this is the common case.
-    await log({ taskId: task.id, outcome: "duplicate", reportedStatus: body.status, detail: `the task had already ended (${task.status})` });
-    await timeline(`It said ${body.status}; the task had already ended (${task.status}), so nothing changes.`);
-    return { outcome: "duplicate" };
-  }
 
   let confirmed: ProviderTask;
   try {
@@ -152,6 +147,21 @@ export async function handleProviderCallback(
     detail: body.status !== confirmed.status ? storableText(`the body said ${body.status}; the provider says ${confirmed.status}`.slice(0, 1000)) : undefined,
   });
   return { outcome: changed ? "applied" : "duplicate" };
+}
+
+/** The body as a task object, or what is wrong with it (in words for the task's timeline). */
+function parseCallbackBody(rawBody: string): { body: ProviderTask } | { problem: string } {
+  if (Buffer.byteLength(rawBody) > MAX_CALLBACK_BYTES) return { problem: "Callback body too large" };
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return { problem: "Callback body is not JSON" };
+  }
+  const unstorable = findUnstorableText(json);
+  if (unstorable !== null) return { problem: `Callback body has a NUL byte or invalid text at ${unstorable}` };
+  const parsed = providerTaskSchema.safeParse(json);
+  return parsed.success ? { body: parsed.data } : { problem: "Callback body is not a task object" };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

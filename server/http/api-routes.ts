@@ -1,7 +1,8 @@
 /**
  * The API routes the portal's web server answers itself, without Next.js's
  * request handling around them (docs/decisions/0016-api-outside-next.md):
- * `/api/trpc/*` (GET, POST) and `/api/callbacks/evolink/{taskId}` (POST).
+ * `/api/trpc/*` (GET, POST), `/api/callbacks/evolink/{taskId}` (POST) and
+ * the `/v1/*` API (GET, POST).
  * The handlers are the route modules' own (app/api/…/route.ts registers
  * them here when Next.js loads it), so they run the code of the production
  * build, with its one services object; this registry only lives on
@@ -17,7 +18,7 @@ import { gzip } from "node:zlib";
 const gzipAsync = promisify(gzip);
 
 export type ApiHandler = (req: Request, param: string) => Promise<Response>;
-type Registry = { trpc?: ApiHandler; callback?: ApiHandler };
+type Registry = { trpc?: ApiHandler; callback?: ApiHandler; v1?: ApiHandler };
 
 const REGISTRY = Symbol.for("wan-video-portal.api-routes");
 const registry = (): Registry => ((globalThis as Record<symbol, Registry>)[REGISTRY] ??= {});
@@ -28,6 +29,7 @@ export function registerApiRoute(name: keyof Registry, handler: ApiHandler): voi
 }
 
 const CALLBACK_PREFIX = "/api/callbacks/evolink/";
+const V1_PREFIX = "/v1/";
 
 /** The registered handler for this request and its path parameter, or null (Next.js answers). */
 export function apiRouteFor(method: string | undefined, url: string | undefined): { handler: ApiHandler; param: string } | null {
@@ -36,6 +38,8 @@ export function apiRouteFor(method: string | undefined, url: string | undefined)
   const path = q === -1 ? url : url.slice(0, q);
   const routes = registry();
   if (path.startsWith("/api/trpc/") && routes.trpc) return { handler: routes.trpc, param: "" };
+  // The /v1 API: the handler takes the path after /v1/, still percent-encoded (it decodes each segment).
+  if (path.startsWith(V1_PREFIX) && routes.v1) return { handler: routes.v1, param: path.slice(V1_PREFIX.length) };
   if (method === "POST" && path.startsWith(CALLBACK_PREFIX) && routes.callback) {
     const segment = path.slice(CALLBACK_PREFIX.length);
     // One segment, as the route's [taskId] matches; anything else is Next.js's to answer (404).
@@ -59,7 +63,14 @@ export async function serveApiRoute(req: IncomingMessage, res: ServerResponse, o
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else headers.set(name, value);
   }
-  const body = req.method === "POST" ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined;
+  let body: Awaited<ReturnType<typeof bodyOf>>;
+  try {
+    body = await bodyOf(req);
+  } catch {
+    // The client left before sending its whole body: there is no one to answer.
+    res.destroy();
+    return;
+  }
   const request = new Request(`${origin}${req.url}`, { method: req.method, headers, body, duplex: "half" } as RequestInit);
   const answer = await route.handler(request, route.param);
   res.statusCode = answer.status;
@@ -83,3 +94,27 @@ export async function serveApiRoute(req: IncomingMessage, res: ServerResponse, o
 }
 
 const COMPRESS_FROM_BYTES = 1024;
+/**
+ * A POST body whose announced length is at most this is read into one buffer before the
+ * handler runs (a web stream per request costs more than the rest of a callback's parsing);
+ * a larger or chunked one is passed as a stream. Handlers keep their own size limits either way.
+ */
+const BUFFER_BODY_UP_TO_BYTES = 256 * 1024;
+
+async function bodyOf(req: IncomingMessage): Promise<Buffer | ReadableStream<Uint8Array> | undefined> {
+  if (req.method !== "POST") return undefined;
+  const length = Number(req.headers["content-length"]);
+  if (req.headers["transfer-encoding"] !== undefined || !Number.isSafeInteger(length) || length > BUFFER_BODY_UP_TO_BYTES) {
+    return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+    // A client gone before the end of its body: nothing to answer.
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("The request body was cut off"));
+    });
+  });
+}

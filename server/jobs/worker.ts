@@ -19,12 +19,13 @@ import { createRequire } from "node:module";
 import PgBoss from "pg-boss";
 import type { Services } from "../services.ts";
 import { archiveResult, findPendingArchives } from "../storage/archive.ts";
+import { deliverClientCallback, findPendingClientCallbacks } from "../v1/client-callbacks.ts";
 import { describeRetention, runRetention, type RetentionReport } from "../retention/retention.ts";
 import { findDueTasks, reconcileTask, type ReconcileDeps } from "../tasks/reconcile.ts";
 import { databaseGauges } from "../metrics/gauges.ts";
 import { metrics, setGaugeSource } from "../metrics/metrics.ts";
 
-export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention" } as const;
+export const QUEUES = { poll: "poll-task", archive: "archive-result", retention: "retention", clientCallback: "client-callback" } as const;
 
 type JobEnding = (...args: unknown[]) => Promise<unknown>;
 let jobEndingsGuarded = false;
@@ -57,7 +58,7 @@ export function guardJobEndings(log: (line: string) => void = (l) => console.war
 
 export interface Worker {
   /** Runs one tick now (tests and the first start use it). */
-  tick(): Promise<{ polls: number; archives: number }>;
+  tick(): Promise<{ polls: number; archives: number; clientCallbacks: number }>;
   /** Runs the retention rules now, in this process (the schedule runs them through the queue). */
   retention(): Promise<RetentionReport>;
   /**
@@ -92,6 +93,8 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
       retryBackoff: true,
       expireInSeconds: config.worker.archiveTimeoutSeconds + 30,
     },
+    // A /v1 task's end to its callback_url: the job does its own 3 retries (10 s each, 1/2/4 s apart).
+    { name: QUEUES.clientCallback, policy: "stately" as const, retryLimit: 0, expireInSeconds: 90 },
   ];
   for (const queue of queues) {
     await boss.createQueue(queue.name, queue);
@@ -133,12 +136,22 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
     }),
   ];
 
+  await boss.work<{ taskId: string }>(
+    QUEUES.clientCallback,
+    { batchSize: 1, pollingIntervalSeconds: 0.5 },
+    counted(QUEUES.clientCallback, async ([job]) => {
+      if (job) await deliverClientCallback(services.clientCallbacks, job.data.taskId);
+    }),
+  );
+
   const tick = async () => {
     const due = await findDueTasks(db, new Date());
     for (const taskId of due) await boss.send(QUEUES.poll, { taskId }, { singletonKey: taskId });
     const archives = await findPendingArchives(db);
     for (const taskId of archives) await boss.send(QUEUES.archive, { taskId }, { singletonKey: taskId });
-    return { polls: due.length, archives: archives.length };
+    const callbacks = await findPendingClientCallbacks(db);
+    for (const taskId of callbacks) await boss.send(QUEUES.clientCallback, { taskId }, { singletonKey: taskId });
+    return { polls: due.length, archives: archives.length, clientCallbacks: callbacks.length };
   };
   let ticking: Promise<unknown> | null = null;
   const timer = setInterval(() => {

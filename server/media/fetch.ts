@@ -169,3 +169,73 @@ function getOnce(target: URL, o: { cap: number; timeoutMs: number; lookup: net.L
     timer = setTimeout(() => finish(null), o.timeoutMs);
   });
 }
+
+/** One POST through the guard: the answer's status, or why there was none. */
+export type GuardedPost = (url: string, body: string, headers: Record<string, string>) => Promise<{ status: number } | { error: string }>;
+
+export interface GuardedPosterOptions {
+  /** For the whole exchange. */
+  timeoutMs: number;
+  /**
+   * Exact https origins exempt from the address rule: tests only (a receiver
+   * on this computer). Empty in the product: callbacks go to public https
+   * addresses only.
+   */
+  allowedOrigins?: readonly string[];
+  /** Extra certificate authorities to trust (tests: a receiver's self-signed certificate). */
+  ca?: string | Buffer;
+  /** Test seam: how host names are resolved; dns.lookup unless given. */
+  lookup?: ResolveHost;
+}
+
+/**
+ * POSTs to URLs that people chose (the /v1 API's `callback_url`) under the
+ * same guard as the media fetch: https only, public unicast addresses only,
+ * checked on the address actually connected to; redirects are not followed
+ * (a receiver answers where it is asked). Never throws.
+ */
+export function createGuardedPoster(opts: GuardedPosterOptions): GuardedPost {
+  const allowed = new Set((opts.allowedOrigins ?? []).map((o) => new URL(o).origin));
+  const resolve = opts.lookup ?? systemResolve;
+  const lookups = { guarded: connectLookup(resolve, true), allowed: connectLookup(resolve, false) };
+  return (url, body, headers) =>
+    new Promise((done) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        return done({ error: "not a URL" });
+      }
+      if (target.protocol !== "https:") return done({ error: "not an https URL" });
+      const exempt = allowed.has(target.origin);
+      if (!exempt && parseIpAddress(target.hostname.replace(/^\[|\]$/g, "")) !== null && !isPublicAddress(target.hostname.replace(/^\[|\]$/g, ""))) {
+        return done({ error: `${target.hostname} is not a public address` });
+      }
+      let settled = false;
+      const finish = (value: { status: number } | { error: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        done(value);
+      };
+      const req = https.request(
+        target,
+        {
+          method: "POST",
+          lookup: exempt ? lookups.allowed : lookups.guarded,
+          agent: false,
+          ...(opts.ca !== undefined && { ca: opts.ca }),
+          headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "User-Agent": "wan-video-portal callback", ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => finish({ status: res.statusCode ?? 0 }));
+          res.on("error", () => finish({ status: res.statusCode ?? 0 }));
+        },
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => finish({ error: err.code ? `${err.code}: ${err.message}` : err.message }));
+      const timer = setTimeout(() => finish({ error: `no answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
+      req.end(body);
+    });
+}

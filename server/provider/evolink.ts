@@ -11,6 +11,7 @@
  * mid-request or an unreadable 2xx throws at once with `outcomeUnknown`.
  */
 import { randomUUID } from "node:crypto";
+import { nodeHttpFetch } from "./http-transport.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import { metrics } from "../metrics/metrics.ts";
 import {
@@ -29,7 +30,7 @@ export interface EvolinkProviderOptions {
   /** e.g. "https://api.evolink.ai" or the simulator's URL; a trailing slash is ignored. */
   baseUrl: string;
   apiKey: string;
-  /** Injectable for tests; defaults to the global fetch. */
+  /** Injectable for tests; defaults to node:http with keep-alive (http-transport.ts). */
   fetch?: typeof fetch;
   /** Per request, covering connect, headers and body; never past the retry deadline. Default 30 s. */
   timeoutMs?: number;
@@ -185,7 +186,7 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 
 export function createEvolinkProvider(opts: EvolinkProviderOptions): VideoProvider {
   const baseUrl = opts.baseUrl.replace(/\/+$/, "");
-  const doFetch = opts.fetch ?? globalThis.fetch;
+  const doFetch = opts.fetch ?? nodeHttpFetch;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const queryPolicy: RetryPolicy = { ...DEFAULT_RETRY.getTask, ...definedOnly(opts.retry?.getTask) };
   const createPolicy: RetryPolicy = { ...DEFAULT_RETRY.createGeneration, ...definedOnly(opts.retry?.createGeneration) };

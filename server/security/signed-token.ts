@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export type TokenPurpose = "callback-token" | "upload-token";
+export type TokenPurpose = "callback-token" | "upload-token" | "v1-result";
 
 function purposeKey(serverSecret: string, purpose: TokenPurpose): Buffer {
   return createHmac("sha256", serverSecret).update(`wan-portal/${purpose}/v1`).digest();

@@ -14,6 +14,7 @@ import { checkGenerationMedia, hasFieldErrors, summarizeFieldErrors, type MediaC
 import type { SessionUser } from "../users/users.ts";
 import { toProviderBody, type GenerationInput } from "../generation/request-schema.ts";
 import { isTerminal, NOT_ENDED, STATUS_RANK } from "../generation/status.ts";
+import { storableText } from "../http/text.ts";
 import { recordTaskEvent, recordTaskEvents, taskEventsJson, type TaskEventKind, type TaskEventSource } from "./events.ts";
 
 export interface TaskDeps {
@@ -38,8 +39,12 @@ export interface TaskDeps {
 }
 
 export interface CreateTaskOptions {
-  /** Idempotency key from the form: the same key returns the same task. */
+  /** Idempotency key from the form (or the /v1 API's, per key): the same key returns the same task. */
   clientRequestId?: string;
+  /** Made through the /v1 API with this personal key (null or absent: the form). */
+  apiKeyId?: string;
+  /** The /v1 caller's callback_url, sent the task object when the task ends. */
+  clientCallbackUrl?: string;
 }
 
 /** Budget notices go out after the transaction, and never hold up or fail a submit. */
@@ -101,6 +106,8 @@ export async function createTask(deps: TaskDeps, user: SessionUser, input: Gener
         reservedCost: estimate,
         budgetMonth: monthOf(now, timeZone),
         status: "submitting",
+        apiKeyId: opts.apiKeyId ?? null,
+        clientCallbackUrl: opts.clientCallbackUrl ?? null,
         // The instant the budget month was taken from: usage and budgets count the task in the same period.
         createdAt: now,
       },
@@ -366,7 +373,8 @@ async function finishTask(db: Db, task: Task, final: FinalState, opts: FinishOpt
     WITH ended AS (
       UPDATE "Task" SET "status" = ${final.status}::"TaskStatus", "progress" = ${final.progress}, "resultUrls" = ${final.resultUrls}::text[],
         "errorCode" = ${final.errorCode}, "errorMessage" = ${final.errorMessage}, "billedSeconds" = ${billedSeconds}, "cost" = ${cost},
-        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at}
+        "reservedCost" = 0, "completedAt" = ${at}, "nextPollAt" = NULL, "archiveStatus" = ${archive}::"ArchiveStatus", "updatedAt" = ${at},
+        "clientCallbackStatus" = CASE WHEN "clientCallbackUrl" IS NULL THEN "clientCallbackStatus" ELSE 'pending' END
       WHERE "id" = ${task.id} AND "status" NOT IN ('completed', 'failed')
         AND (${onlyIf.status ?? null}::"TaskStatus" IS NULL OR "status" = ${onlyIf.status ?? null}::"TaskStatus")
         AND (NOT ${"submitAttemptedAt" in onlyIf}::boolean OR "submitAttemptedAt" IS NULL)
@@ -465,6 +473,31 @@ export async function applyProviderTask(db: Db, task: Task, reported: ProviderTa
   const changed = await applyProgress(db, task, status, progress, source);
   if (callback) await logCallback(db, task.id, callback, changed ? "applied" : "duplicate");
   return changed;
+}
+
+/**
+ * A provider callback's first statement: when the task has already ended and
+ * the body names its provider task (or it has none yet), records the callback
+ * as a duplicate — its log row and its timeline line — and answers true; else
+ * writes nothing and answers false (the caller reads the task and goes on).
+ * Providers deliver a callback up to 4 times, seconds apart, so for most
+ * deliveries this one statement is all the work there is.
+ */
+export async function recordCallbackToEndedTask(db: Db, taskId: string, reported: { id: string; status: string }): Promise<boolean> {
+  const status = storableText(reported.status);
+  const [row] = await db.$queryRaw<Array<{ duplicate: boolean }>>`
+    WITH dup AS (
+      SELECT "id", "status"::text AS status FROM "Task"
+      WHERE "id" = ${taskId} AND "status" IN ('completed', 'failed') AND ("providerTaskId" IS NULL OR "providerTaskId" = ${reported.id})
+    ), logged AS (
+      INSERT INTO "CallbackEvent" ("id", "taskId", "receivedAt", "reportedStatus", "outcome", "detail")
+      SELECT ${randomUUID()}, "id", now(), ${status}, 'duplicate', 'the task had already ended (' || status || ')' FROM dup
+    ), line AS (
+      INSERT INTO "TaskEvent" ("taskId", "at", "kind", "source", "detail")
+      SELECT "id", now(), 'callback', 'callback', 'It said ' || ${status} || '; the task had already ended (' || status || '), so nothing changes.' FROM dup
+    )
+    SELECT EXISTS (SELECT 1 FROM dup) AS duplicate`;
+  return row?.duplicate === true;
 }
 
 async function applyProgress(db: Db, task: Task, status: TaskStatus, progress: number, source: TaskEventSource): Promise<boolean> {

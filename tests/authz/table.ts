@@ -18,13 +18,16 @@ export const CALLERS: readonly Caller[] = ["anonymous", "revoked", "otherMember"
 /**
  * What the test prepared: the member's archived task, and an upload's link;
  * a second archived task of the member's, made from its own upload, whose
- * files the rows delete (the rows after that one see them deleted).
+ * files the rows delete (the rows after that one see them deleted); a
+ * personal API key of the member's.
  */
 export interface AuthzData {
   taskId: string;
   uploadUrl: string;
   deletableTaskId: string;
   deletableUploadUrl: string;
+  /** A working personal API key of the member's (its id). */
+  apiKeyId: string;
 }
 
 export interface AuthzRow {
@@ -194,6 +197,31 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { ...SIGNED_IN_ONLY, otherMember: 400, member: 400, admin: 400 },
   },
   {
+    covers: "apiKeys.mine",
+    what: "list one's own API keys (nobody else's)",
+    call: (api) => trpcGet("apiKeys.mine")(api),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body, caller, d) => {
+      const ids = (dataOf(body) as Array<{ id: string }>).map((k) => k.id);
+      if (caller === "member" ? !ids.includes(d.apiKeyId) : ids.includes(d.apiKeyId)) throw new Error(`${caller}'s keys ${caller === "member" ? "lack" : "show"} the member's key`);
+    },
+  },
+  {
+    covers: "apiKeys.create",
+    what: "make an API key for oneself (shown once)",
+    call: trpcPost("apiKeys.create", () => ({ name: "Authorization table", expiresInDays: 1 })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      if (!/^wvp_\w{40}$/.test((dataOf(body) as { secret: string }).secret)) throw new Error("the new key is not in the answer");
+    },
+  },
+  {
+    covers: "apiKeys.revoke",
+    what: "revoke the member's API key (only its owner here; admins revoke through admin.revokeApiKey)",
+    call: trpcPost("apiKeys.revoke", (d) => ({ id: d.apiKeyId })),
+    expect: { ...SIGNED_IN_ONLY, otherMember: 404, member: 200, admin: 404 },
+  },
+  {
     covers: "account.signOutEverywhere",
     what: "sign out everywhere",
     call: trpcPost("account.signOutEverywhere", () => undefined),
@@ -225,6 +253,23 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     },
   },
   { covers: "admin.audit", what: "read the audit log", call: (api) => trpcGet("admin.audit", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
+  {
+    covers: "admin.apiKeys",
+    what: "list every API key of the team (never a secret)",
+    call: (api) => trpcGet("admin.apiKeys", {})(api),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+    check: (body, _caller, d) => {
+      const keys = (dataOf(body) as { keys: Array<{ id: string }> }).keys;
+      if (!keys.some((k) => k.id === d.apiKeyId)) throw new Error("the member's key is missing from the admins' list");
+      if (/wvp_\w{40}/.test(JSON.stringify(body))) throw new Error("a whole key is in the admins' list");
+    },
+  },
+  {
+    covers: "admin.revokeApiKey",
+    what: "revoke anyone's API key (the member's, already revoked by its owner: nothing changes)",
+    call: trpcPost("admin.revokeApiKey", (d) => ({ id: d.apiKeyId })),
+    expect: { ...ADMIN_ONLY, admin: 200 },
+  },
   { covers: "admin.signIns", what: "read the sign-in log", call: (api) => trpcGet("admin.signIns", {})(api), expect: { ...ADMIN_ONLY, admin: 200 } },
 
   // --- Usage and budgets -----------------------------------------------------------
@@ -319,6 +364,36 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     call: (api, d) => api.post(`/api/callbacks/evolink/${d.taskId}?token=forged`, { data: { id: "task-unified-1-x", status: "completed" }, maxRedirects: 0 }),
     expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
   },
+  // The /v1 API: personal API keys only. A session cookie gives no right to it (tests/integration/v1-api.test.ts covers keys).
+  ...(
+    [
+      ["create a task", (api: APIRequestContext) => api.post("/v1/videos/generations", { data: { model: "wan2.7-image-to-video", prompt: "x" }, maxRedirects: 0 })],
+      ["read the member's task", (api: APIRequestContext, d: AuthzData) => api.get(`/v1/tasks/${d.taskId}`, { maxRedirects: 0 })],
+      ["list tasks", (api: APIRequestContext) => api.get("/v1/tasks", { maxRedirects: 0 })],
+      ["the balance", (api: APIRequestContext) => api.get("/v1/balance", { maxRedirects: 0 })],
+      ["the member's result without its token", (api: APIRequestContext, d: AuthzData) => api.get(`/v1/results/${d.taskId}`, { maxRedirects: 0 })],
+    ] as const
+  ).map(([what, call]): AuthzRow => ({
+    covers: "app/v1/[...path]/route.ts",
+    what: `/v1: ${what}, with cookies and no API key`,
+    call,
+    expect: { anonymous: 401, revoked: 401, otherMember: 401, member: 401, admin: 401 },
+  })),
+  {
+    covers: "app/v1/[...path]/route.ts",
+    what: "/v1: the member's result with a forged token",
+    call: (api, d) => api.get(`/v1/results/${d.taskId}?token=forged`, { maxRedirects: 0 }),
+    expect: { anonymous: 404, revoked: 404, otherMember: 404, member: 404, admin: 404 },
+  },
+  {
+    covers: "app/v1/[...path]/route.ts",
+    what: "/v1: the API's OpenAPI document (public)",
+    call: (api) => api.get("/v1/openapi.json", { maxRedirects: 0 }),
+    expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
+    check: (body) => {
+      if ((body as { openapi?: string }).openapi !== "3.1.0") throw new Error("not an OpenAPI 3.1 document");
+    },
+  },
   {
     covers: "app/api/health/route.ts",
     what: "health check",
@@ -357,6 +432,8 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 },
   },
   { covers: "app/(portal)/account/page.tsx", what: "one's account", call: page(() => "/account"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  { covers: "app/(portal)/account/keys/page.tsx", what: "one's API keys", call: page(() => "/account/keys"), expect: { ...PAGE_SIGNED_IN_ONLY, otherMember: 200, member: 200, admin: 200 } },
+  { covers: "app/(portal)/admin/keys/page.tsx", what: "every API key of the team", call: page(() => "/admin/keys"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/members/page.tsx", what: "the members page", call: page(() => "/admin/members"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/tasks/page.tsx", what: "every task of the team", call: page(() => "/admin/tasks"), expect: { ...ADMIN_PAGE, admin: 200 } },
   { covers: "app/(portal)/admin/audit/page.tsx", what: "the audit log", call: page(() => "/admin/audit"), expect: { ...ADMIN_PAGE, admin: 200 } },

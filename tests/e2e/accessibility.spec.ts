@@ -62,10 +62,12 @@ test("every page names itself in the tab title, marks itself in the navigation, 
     ["/tasks", "My history", "My history"],
     ["/tasks/new", "New video", "New video"],
     ["/account", "Account", "Account"],
+    ["/account/keys", "API keys", "API keys"],
     ["/admin/usage", "Usage", "Usage"],
     ["/admin/members", "Members", "Members"],
     ["/admin/tasks", "All tasks", "All tasks"],
     ["/admin/audit", "Audit log", "Audit"],
+    ["/admin/keys", "API keys of the team", "All API keys"],
   ] as const) {
     await page.goto(path);
     await expect(page).toHaveTitle(`${title} · Wan video portal`);

@@ -45,7 +45,8 @@ test("every procedure, route and page answers each kind of caller as the table s
   };
   const kept = await archivedTask("Alice's own video", "image-240x240.png");
   const deletable = await archivedTask("Alice's video she will delete", "image-320x240.jpg");
-  const data: AuthzData = { ...kept, deletableTaskId: deletable.taskId, deletableUploadUrl: deletable.uploadUrl };
+  const apiKey = await trpcData<{ key: { id: string } }>(await trpcMutation(apis.member, "apiKeys.create", { name: "Alice's script" }));
+  const data: AuthzData = { ...kept, deletableTaskId: deletable.taskId, deletableUploadUrl: deletable.uploadUrl, apiKeyId: apiKey.key.id };
 
   const failures: string[] = [];
   let tried = 0;

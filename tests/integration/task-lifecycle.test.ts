@@ -73,6 +73,20 @@ describe("with callbacks", () => {
     await expectFinal(portal, task.id, "completed", 5);
     const events = await portal.services.db.callbackEvent.findMany({ where: { taskId: task.id } });
     expect(events.map((e) => e.outcome).sort()).toEqual(["applied", "duplicate", "duplicate", "duplicate"]);
+    // Each duplicate is logged with why it changed nothing, and is a line of the task's timeline.
+    const duplicates = events.filter((e) => e.outcome === "duplicate");
+    expect(duplicates.map((e) => [e.reportedStatus, e.detail])).toEqual(Array(3).fill(["completed", "the task had already ended (completed)"]));
+    const lines = await portal.services.db.taskEvent.findMany({ where: { taskId: task.id, kind: "callback" }, orderBy: { id: "asc" } });
+    expect(lines.slice(-3).map((l) => [l.source, l.detail])).toEqual(
+      Array(3).fill(["callback", "It said completed; the task had already ended (completed), so nothing changes."]),
+    );
+  });
+
+  it("answers 404 for a well-signed callback of a task that does not exist, whatever its body", async () => {
+    const missing = "no-such-task-0001";
+    await expect(deliver(missing, { id: "task-unified-1-x", status: "completed", progress: 100 })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(deliver(missing, { hello: "world" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await portal.services.db.callbackEvent.count({ where: { taskId: missing } })).toBe(0);
   });
 
   it("never moves a completed task back when a stale callback arrives late", async () => {

@@ -59,6 +59,26 @@ describe("API routes served by the portal's web server", () => {
     expect(seen.at(-1)).toMatchObject({ param: "t-9", body: "{}" });
   });
 
+  it("passes a body whole whether it comes with a length (read at once), chunked, or larger than the buffered size (streamed)", async () => {
+    const post = (body: string, chunked: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(`${origin}/api/callbacks/evolink/t-body`, { method: "POST", headers: chunked ? { "transfer-encoding": "chunked" } : { "content-length": Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        if (chunked) {
+          req.write(body.slice(0, 3));
+          req.end(body.slice(3));
+        } else req.end(body);
+      });
+    const big = "y".repeat(300 * 1024);
+    for (const [body, chunked] of [["{\"a\":\"é\"}", false], ["{\"b\":2}", true], [big, false]] as const) {
+      expect(await post(body, chunked)).toBe(202);
+      expect(seen.at(-1)).toMatchObject({ param: "t-body", body });
+    }
+  });
+
   it("compresses answers of 1 KB or more for clients that accept gzip, as Next.js does", async () => {
     const raw = await new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
       http.get(`${origin}/api/trpc/tasks.history?size=5000`, { headers: { "accept-encoding": "gzip" } }, (res) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GenerationMode, TaskStatus } from "../../db/client.ts";
 import { AUDIT_ACTIONS, listAudit, listSignIns } from "../../audit/audit.ts";
+import { listAllApiKeys, revokeApiKey } from "../../apikeys/apikeys.ts";
 import { listAllTasks } from "../../tasks/listing.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
 
@@ -29,4 +30,12 @@ export const adminRouter = createTRPCRouter({
   signIns: adminProcedure
     .input(z.object({ userId: id.optional(), refusedOnly: z.boolean().optional(), ...period, ...page }))
     .query(({ ctx, input: { cursor, limit, ...filters } }) => listSignIns(ctx.services.db, filters, { cursor, limit })),
+
+  /** Every personal API key of the team (never a secret). */
+  apiKeys: adminProcedure
+    .input(z.object({ userId: id.optional(), workingOnly: z.boolean().optional(), ...page }))
+    .query(({ ctx, input: { cursor, limit, ...filters } }) => listAllApiKeys(ctx.services.apiKeyDeps, filters, { cursor, limit })),
+
+  /** Revoke anyone's key (audited). */
+  revokeApiKey: adminProcedure.input(z.object({ id })).mutation(({ ctx, input }) => revokeApiKey(ctx.services.apiKeyDeps, ctx.user, input.id)),
 });

@@ -19,6 +19,8 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   "user.password_reset_used": "Password reset by link",
   "budget.changed": "Budget changed",
   "settings.changed": "Setting changed",
+  "api_key.created": "API key made",
+  "api_key.revoked": "API key revoked",
 };
 
 /** before → after, as "role: member → admin" lines. */

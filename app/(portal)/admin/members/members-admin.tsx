@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type FormEvent, type ReactNode } from "react";
+import { ConfirmButton } from "@/app/_components/confirm-button.tsx";
 import { money, when } from "@/app/_components/format.ts";
 import { useTRPC } from "@/app/_components/trpc.ts";
 
@@ -26,35 +27,6 @@ function OneTimeLink({ label, link, emailed, to }: { label: string; link: string
         </button>
       </div>
     </div>
-  );
-}
-
-/** A button that asks once more before doing something that cannot be undone quietly. */
-function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { label: string; confirmLabel: string; onConfirm: () => void; disabled?: boolean }) {
-  const [asking, setAsking] = useState(false);
-  if (!asking) {
-    return (
-      <button type="button" className="secondary" onClick={() => setAsking(true)} disabled={disabled}>
-        {label}
-      </button>
-    );
-  }
-  return (
-    <span className="confirm">
-      <button
-        type="button"
-        className="danger"
-        onClick={() => {
-          setAsking(false);
-          onConfirm();
-        }}
-      >
-        {confirmLabel}
-      </button>
-      <button type="button" className="link" onClick={() => setAsking(false)}>
-        Cancel
-      </button>
-    </span>
   );
 }
 
