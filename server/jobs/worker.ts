@@ -11,8 +11,9 @@
  * complete or fail, awaited) rather than pg-boss's `work()`, so a stop knows
  * exactly which jobs are in hand: on SIGTERM nothing more is fetched, the jobs
  * in hand finish within SHUTDOWN_GRACE_SECONDS, those that do not are failed
- * at once (handed back: archives retry on any worker, a poll is sent again by
- * any worker's next tick) instead of staying active until they expire, and
+ * at once (handed back: archives retry on any worker, a poll or a client
+ * callback is sent again by any worker's next tick) instead of staying active
+ * until they expire, and
  * only then is the pool closed.
  */
 import { createRequire } from "node:module";
@@ -134,15 +135,10 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
     consume<{ taskId: string }>(boss, { queue: QUEUES.archive, batchSize: 1, pollMs: 500, log }, stopping.signal, async ([job]) => {
       if (job) await archiveResult(archiveDeps, job.data.taskId);
     }),
-  ];
-
-  await boss.work<{ taskId: string }>(
-    QUEUES.clientCallback,
-    { batchSize: 1, pollingIntervalSeconds: 0.5 },
-    counted(QUEUES.clientCallback, async ([job]) => {
+    consume<{ taskId: string }>(boss, { queue: QUEUES.clientCallback, batchSize: 1, pollMs: 500, log }, stopping.signal, async ([job]) => {
       if (job) await deliverClientCallback(services.clientCallbacks, job.data.taskId);
     }),
-  );
+  ];
 
   const tick = async () => {
     const due = await findDueTasks(db, new Date());
@@ -182,7 +178,8 @@ export async function startWorker(services: Services, opts: { log?: (line: strin
         ]);
         clearTimeout(timer2);
         // 3. What did not finish goes back to the queue as failed: the archive queue retries it on any worker,
-        //    and a poll is sent again by the next tick of any worker (every job here is safe to run twice).
+        //    and a poll or a client callback is sent again by the next tick of any worker (every job here is safe to
+        //    run twice; a client callback cut mid-delivery may reach its receiver twice, as at-least-once delivery may).
         if (!inTime) {
           for (const c of consumers) {
             const ids = c.inHand();
