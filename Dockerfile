@@ -22,4 +22,9 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM starts a graceful stop (no new connections or jobs, work in flight
+# finishes within SHUTDOWN_GRACE_SECONDS, default 20): give the container more
+# than that before SIGKILL (`docker run --stop-timeout 30`; compose.yaml sets
+# stop_grace_period). Node runs as PID 1 and handles the signal itself.
+STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "scripts/web.ts"]

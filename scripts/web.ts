@@ -27,9 +27,11 @@ await runUntilSignal(async () => {
     mediaOrigins: config.provider.simulator ? [new URL(config.provider.baseUrl).origin] : [],
     formOrigins: config.sso ? [new URL(config.sso.issuer).origin] : [],
     metricsToken: config.metrics.token,
+    graceMs: config.shutdownGraceMs,
   });
   logger().info({ url: server.url }, `Web server listening on ${server.url}`);
   return {
+    stopWithinMs: config.shutdownGraceMs + 10_000,
     async stop() {
       await server.close();
       await metricsDb?.$disconnect();

@@ -2,6 +2,8 @@
 // deployments that run it apart from the web processes (RUN_WORKER=0 there).
 // Needs the same DATABASE_URL, EVOLINK_API_KEY and AUTH_SECRET as the web app.
 // With METRICS_PORT and METRICS_TOKEN it serves its own GET /metrics.
+// On SIGTERM it fetches no more jobs, lets running ones finish within
+// SHUTDOWN_GRACE_SECONDS, hands back the rest (server/jobs/worker.ts), exits 0.
 // First: with LOG_FORMAT=json, what the modules below print becomes log lines (server/logging/logger.ts).
 import { logger, setLogService } from "../server/logging/logger.ts";
 import http from "node:http";
@@ -35,6 +37,7 @@ await runUntilSignal(async () => {
   }
   logger().info("Worker running (Ctrl+C to stop).");
   return {
+    stopWithinMs: config.shutdownGraceMs + 10_000,
     async stop() {
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await worker.stop();

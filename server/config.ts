@@ -113,6 +113,12 @@ export const configSchema = z.object({
     (v) => (typeof v === "string" ? emptyAsUndefined(v.trim().toLowerCase()) : v),
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
+  /**
+   * On SIGTERM/SIGINT, how long in-flight requests and running jobs get to
+   * finish before they are cut (requests) or handed back to the queue (jobs).
+   * Keep it below the orchestrator's stop timeout (compose: stop_grace_period).
+   */
+  SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(600).default(20)),
   RECONCILE_TICK_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(600_000).default(5000)),
   POLL_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(15)),
   POLL_MAX_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.1).max(3600).default(120)),
@@ -167,6 +173,8 @@ export interface Config {
   port: number;
   /** Raw TRUSTED_PROXIES (see server/http/client-address.ts). */
   trustedProxies: string;
+  /** SHUTDOWN_GRACE_SECONDS, in ms: what a stopping web process or worker gives in-flight work. */
+  shutdownGraceMs: number;
   /** Prometheus scraping: the token, and the worker's own port (`npm run worker`). */
   metrics: { token?: string; workerPort?: number };
   signInThrottle: ThrottlePolicy;
@@ -243,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: c.HOST,
     port: c.PORT,
     trustedProxies: c.TRUSTED_PROXIES,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
     metrics: { token: c.METRICS_TOKEN, workerPort: c.METRICS_PORT },
     signInThrottle: {
       account: { freeFailures: c.SIGNIN_ACCOUNT_FREE_FAILURES, maxDelaySeconds: c.SIGNIN_ACCOUNT_MAX_DELAY_SECONDS },

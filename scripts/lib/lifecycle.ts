@@ -1,5 +1,6 @@
 /**
- * Runs `start`, then stops what it started on Ctrl+C or SIGTERM; exits 1 with the message when starting fails.
+ * Runs `start`, then stops what it started on Ctrl+C or SIGTERM and exits 0 (a graceful stop: see
+ * server/http/graceful.ts and server/jobs/worker.ts); exits 1 with the message when starting fails.
  * Also exits 1, having stopped what it started:
  * - when what it runs gives up by itself (`ended`, e.g. `npm start` could not keep the web server running);
  * - on an error nothing handled (an uncaught exception or rejection, e.g. in the in-process worker or simulator),
@@ -10,18 +11,21 @@
 import { logger } from "../../server/logging/logger.ts";
 
 export async function runUntilSignal(
-  start: () => Promise<{ stop(): Promise<void>; ended?: Promise<string> }>,
+  start: () => Promise<{ stop(): Promise<void>; ended?: Promise<string>; stopWithinMs?: number }>,
   onStopping?: () => void,
 ): Promise<void> {
-  let running: { stop(): Promise<void> } | undefined;
+  let running: { stop(): Promise<void>; stopWithinMs?: number } | undefined;
   let stopping = false;
   const shutdown = async (code: number, message?: string) => {
     if (stopping) return;
     stopping = true;
     if (message) logger().error(message);
     else onStopping?.();
-    // Never hang on the way out: a stop that does not finish in time is cut short.
-    const limit = setTimeout(() => process.exit(code), 30_000);
+    // Never hang on the way out: a stop that does not finish in time (the grace period and some) is cut short.
+    const limit = setTimeout(() => {
+      console.error("Stopping took too long; exiting now.");
+      process.exit(code);
+    }, running?.stopWithinMs ?? 30_000);
     limit.unref();
     await running?.stop().catch((err: unknown) => logger().error(`While stopping: ${err instanceof Error ? err.message : String(err)}`));
     process.exit(code);

@@ -18,6 +18,7 @@ import { cookies, headers } from "next/headers";
 import { clientAddressOf } from "../http/client-address.ts";
 import { getServices } from "../app-services.ts";
 import { throttledCode } from "./messages.ts";
+import { atPublicOrigin } from "./public-origin.ts";
 import { checkSession, revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from "./sessions.ts";
 import { recordRefusedSignIn, recordSsoSignIn, signInWithPassword } from "./sign-in.ts";
 import { completeSsoSignUp, decideSsoSignIn, INVITATION_COOKIE } from "./sso.ts";
@@ -74,6 +75,16 @@ async function requestOrigin(): Promise<{ userAgent: string | null; clientAddres
     return { userAgent: null, clientAddress: null }; // outside a request
   }
 }
+
+/**
+ * Auth.js's `/api/auth/*` route handlers, given the request at the portal's public address
+ * (server/auth/public-origin.ts); an AUTH_URL set by the operator is left to next-auth.
+ */
+const atPortalAddress = async (req: Request) => (process.env.AUTH_URL || process.env.NEXTAUTH_URL ? req : atPublicOrigin(req, getServices().config.publicBaseUrl));
+export const authRoutes = {
+  GET: async (req: Request) => handlers.GET((await atPortalAddress(req)) as Parameters<typeof handlers.GET>[0]),
+  POST: async (req: Request) => handlers.POST((await atPortalAddress(req)) as Parameters<typeof handlers.POST>[0]),
+};
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => {
   const { db, config } = getServices();

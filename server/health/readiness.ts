@@ -30,6 +30,9 @@ export interface ReadinessDeps {
 
 const OK: CheckResult = { ok: true };
 
+/** What `/api/ready` answers while this instance shuts down (server/http/graceful.ts): a proxy or orchestrator stops sending it requests. */
+export const SHUTTING_DOWN = { ready: false, problem: "this instance is shutting down; its requests in flight are finishing" } as const;
+
 /** The migrations this build ships: the folder names under prisma/migrations. */
 async function shippedMigrations(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });

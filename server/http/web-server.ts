@@ -12,16 +12,17 @@
  *   it reaches a route, a server action or tRPC.
  * It also answers tRPC and provider callbacks itself, through the same route
  * handlers but without Next.js's request handling around them (api-routes.ts).
- * It also stops gracefully: no new connections, in-flight requests finish.
- * Every request gets an id (the trusted proxy's X-Request-Id, or a new one),
- * answered in X-Request-Id and carried on every log line of the request
- * (server/logging/).
+ * It also stops gracefully: no new connections, in-flight requests finish
+ * within the grace period (server/http/graceful.ts). Every request gets an
+ * id (the trusted proxy's X-Request-Id, or a new one), answered in
+ * X-Request-Id and carried on every log line of the request (server/logging/).
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { apiRouteFor, serveApiRoute } from "./api-routes.ts";
+import { graceful } from "./graceful.ts";
 import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, resolveClientAddress } from "./client-address.ts";
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
@@ -45,6 +46,8 @@ export interface WebServerOptions {
   formOrigins?: string[];
   /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off. */
   metricsToken?: string;
+  /** SHUTDOWN_GRACE_SECONDS in ms: how long `close()` lets requests in flight finish (default 20 s). */
+  graceMs?: number;
   dev?: boolean;
 }
 
@@ -138,7 +141,13 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
 
   markServedByPortalServer();
 
-  const server = http.createServer(portalRequestListener(o, handle));
+  const listener = portalRequestListener(o, handle);
+  // While stopping, a request still arriving on an open connection is told to close it (graceful.ts).
+  const server = http.createServer((req, res) => {
+    if (stopping.intercept(req, res)) return;
+    listener(req, res);
+  });
+  const stopping = graceful(server, o.graceMs ?? 20_000);
   // Slow or idle clients must not hold sockets for ever.
   server.headersTimeout = 30_000;
   server.requestTimeout = 10 * 60_000;
@@ -156,12 +165,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     url: `http://${shown}:${port}`,
     port,
     async close() {
-      // Stop accepting, let in-flight requests finish (cut after 10 s), then stop Next.js.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), 10_000);
-      await closed;
-      clearTimeout(cut);
+      // Stop accepting, let in-flight requests finish (cut after the grace period), then stop Next.js.
+      const { inFlight, cut } = await stopping.close();
+      if (cut > 0) logger("web").warn({ inFlight, cut }, "stopped: requests in flight did not finish within the grace period and were cut");
       await app.close();
     },
   };

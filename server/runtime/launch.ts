@@ -23,7 +23,7 @@ import { loadConfig, loadRuntimeConfig, type Config } from "../config.ts";
 import { startWorker } from "../jobs/worker.ts";
 import { buildServices } from "../services.ts";
 import { createDb } from "../db/client.ts";
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded.ts";
+import { startEmbeddedPostgres, stopEmbeddedServersOurselves, type EmbeddedDatabase } from "../db/embedded.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import { loadOrCreateLocalSecrets } from "../local-secrets.ts";
 import { startSimulator } from "../simulator/simulator.ts";
@@ -45,8 +45,14 @@ export interface LaunchOptions {
 }
 
 export interface Launched {
-  /** Stops everything it started (idempotent). */
+  /**
+   * Stops everything it started (idempotent), in order: the web server and the
+   * worker first and together (each finishes its work in flight within
+   * SHUTDOWN_GRACE_SECONDS), then the simulator, then the embedded PostgreSQL.
+   */
   stop(): Promise<void>;
+  /** How long `stop()` may take at most (scripts/lib/lifecycle.ts exits anyway after it). */
+  stopWithinMs: number;
   /** Resolves with the reason once it gave up keeping the product running, after stopping everything. */
   ended: Promise<string>;
   /** Process ids of the children running now (for tests and diagnostics). */
@@ -61,12 +67,23 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
   const log = opts.log ?? ((l: string) => (json && l.trim() === "" ? undefined : logger("launcher").info(l)));
   const dataDir = path.resolve(cwd, config.dataDir);
   const secrets = await loadOrCreateLocalSecrets(dataDir);
-  const stops: Array<() => Promise<void>> = [];
+  // What serves people (the web server, the worker) stops first, together; then what they use, last started first.
+  const front: Array<() => Promise<void>> = [];
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      for (const s of stops.reverse()) await s().catch((e) => log(`shutdown: ${String(e)}`));
+      if (front.length > 0) {
+        await Promise.all(front.map((s) => s().catch((e) => log(`shutdown: ${String(e)}`))));
+        log("Stopped the web server and the worker.");
+      }
+      for (const s of stops.reverse()) {
+        await s.stop().catch((e) => log(`shutdown: ${String(e)}`));
+        log(`Stopped ${s.name}.`);
+      }
     })());
+  // Ctrl+C and SIGTERM are the caller's (scripts/lib/lifecycle.ts), which calls stop(): nothing stops on its own first.
+  stopEmbeddedServersOurselves();
   let resolveEnded!: (reason: string) => void;
   const ended = new Promise<string>((r) => (resolveEnded = r));
   /** A supervisor gave up: stop everything, then say why. */
@@ -84,14 +101,14 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     if (!databaseUrl) {
       log(`Starting embedded PostgreSQL (data in ${path.join(dataDir, "pg")}, port ${config.embeddedPgPort})…`);
       const startPg = async (): Promise<Running & { pg: EmbeddedDatabase }> => {
-        const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: config.embeddedPgPort, password: secrets.embeddedPgPassword, notice: log });
+        const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: config.embeddedPgPort, password: secrets.embeddedPgPassword, notice: log, ownProcessGroup: true });
         return { pg, exited: pg.exited, stop: () => pg.stop() };
       };
       const pg = await startPg();
       pgSupervisor = supervise({ ...superviseDeps, name: "The embedded PostgreSQL", start: startPg }, pg);
       void pgSupervisor.gaveUp.then(giveUp);
       const supervisor = pgSupervisor;
-      stops.push(() => supervisor.stop());
+      stops.push({ name: "the embedded PostgreSQL", stop: () => supervisor.stop() });
       databaseUrl = pg.pg.url;
     }
     const { applied } = await applyMigrations(databaseUrl, { log: (m) => log(`  ${m}`) });
@@ -113,7 +130,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
         // Accepted tasks survive a restart, as at the provider (server/simulator/store.ts).
         dataDir: path.join(dataDir, "simulator"),
       });
-      stops.push(() => sim.close());
+      stops.push({ name: "the provider simulator", stop: () => sim.close() });
       log(`Provider simulator on ${sim.url} (set EVOLINK_API_KEY to use the real provider).`);
       if (sim.tasks.size > 0) log(`  It still knows its ${sim.tasks.size} task(s) from before (kept in ${path.join(dataDir, "simulator")}).`);
       providerEnv = { EVOLINK_BASE_URL: sim.url, EVOLINK_API_KEY: secrets.simulatorKey, EVOLINK_SIMULATOR: "1" };
@@ -142,7 +159,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     }
     // The portal's own server in front of the build (server/http/web-server.ts), run through tsx as this launcher is.
     const webScript = opts.webScript ?? path.join(cwd, "scripts", "web.ts");
-    const startWeb = () => startWebProcess({ cwd, env: childEnv, script: webScript, port: config.port });
+    const startWeb = () => startWebProcess({ cwd, env: childEnv, script: webScript, port: config.port, stopWithinMs: config.shutdownGraceMs + 10_000 });
     const web = await startWeb();
     webSupervisor = supervise(
       {
@@ -156,13 +173,14 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     );
     void webSupervisor.gaveUp.then(giveUp);
     const supervisedWeb = webSupervisor;
-    stops.push(() => supervisedWeb.stop());
+    front.push(() => supervisedWeb.stop());
 
     // 4. The background worker (reconciler, archiver), unless it runs apart (`npm run worker`).
     if (config.worker.runInStart) {
       const services = buildServices(loadRuntimeConfig(childEnv));
+      // The worker's lines are its own (service "worker"), not the launcher's.
       const worker = await startWorker(services);
-      stops.push(async () => {
+      front.push(async () => {
         await worker.stop();
         await services.db.$disconnect();
       });
@@ -179,6 +197,8 @@ export async function launch(opts: LaunchOptions = {}): Promise<Launched> {
     }
     return {
       stop,
+      // The web server and the worker (the grace period and some), then the simulator and PostgreSQL.
+      stopWithinMs: config.shutdownGraceMs + 40_000,
       ended,
       pids: () => ({ web: (webSupervisor?.current() as WebProcess | undefined)?.pid, postgres: (pgSupervisor?.current() as { pg?: EmbeddedDatabase } | undefined)?.pg?.pid }),
     };
@@ -216,10 +236,11 @@ function run(child: ChildProcess): Promise<void> {
   });
 }
 
-function terminate(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL when it has not ended after `withinMs` (its own graceful stop's limit). */
+function terminate(child: ChildProcess, withinMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), withinMs);
     child.once("exit", () => {
       clearTimeout(timer);
       resolve();
@@ -250,10 +271,12 @@ function portAnswers(port: number): Promise<boolean> {
  * child gets an IPC channel, so it stops itself when this process disappears
  * (scripts/lib/lifecycle.ts).
  */
-async function startWebProcess(o: { cwd: string; env: NodeJS.ProcessEnv; script: string; port: number }): Promise<WebProcess> {
+async function startWebProcess(o: { cwd: string; env: NodeJS.ProcessEnv; script: string; port: number; stopWithinMs: number }): Promise<WebProcess> {
   // Another server on the port would answer the health check in the child's place.
   if (await portAnswers(o.port)) throw new Error(`Port ${o.port} is already in use by another program; stop it or set PORT.`);
-  const child = spawn(process.execPath, ["--import", "tsx", o.script], { cwd: o.cwd, env: o.env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // A process group of its own: a terminal's Ctrl+C reaches the launcher only, which stops this child in order
+  // (were it signalled too, the supervisor would see it end before its stop and start it again).
+  const child = spawn(process.execPath, ["--import", "tsx", o.script], { cwd: o.cwd, env: o.env, stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => resolve({ code, signal }));
     child.once("error", () => resolve({ code: null, signal: null })); // could not be spawned at all
@@ -264,7 +287,7 @@ async function startWebProcess(o: { cwd: string; env: NodeJS.ProcessEnv; script:
     await terminate(child);
     throw err;
   }
-  return { pid: child.pid, exited, stop: () => terminate(child) };
+  return { pid: child.pid, exited, stop: () => terminate(child, o.stopWithinMs) };
 }
 
 async function waitForHttp(url: string, child: ChildProcess, exited: Promise<unknown>, timeoutMs = 120_000): Promise<void> {

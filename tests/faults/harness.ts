@@ -163,6 +163,8 @@ export class World {
       DATA_DIR: path.join(DATA_DIR, "portal"),
       STORAGE_DIR: path.join(DATA_DIR, "portal", "media"),
       RUN_WORKER: "0",
+      // Below the suite's SIGKILL after a SIGTERM (15 s, processes.ts).
+      SHUTDOWN_GRACE_SECONDS: "10",
       ...TIMING,
     };
     this.web = new ManagedProcess("web", "scripts/web.ts", portalEnv, logs, (p) => waitForHttpOk(p, `${this.baseUrl}/api/health`));

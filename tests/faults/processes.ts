@@ -47,6 +47,8 @@ export class ManagedProcess {
   private readonly log: WriteStream;
   /** Every unexpected exit (not one this class asked for): "code 1", "signal SIGSEGV"… */
   readonly unexpectedExits: string[] = [];
+  /** How it last ended (code and signal), expected or not. */
+  lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private expectingExit = false;
   private output = "";
 
@@ -92,6 +94,7 @@ export class ManagedProcess {
     child.stdout!.on("data", take);
     child.stderr!.on("data", take);
     child.on("exit", (code, signal) => {
+      this.lastExit = { code, signal };
       this.log.write(`===== exit ${new Date().toISOString()} code=${code} signal=${signal}\n`);
       if (!this.expectingExit) this.unexpectedExits.push(signal ? `signal ${signal}` : `code ${code}`);
     });

@@ -82,7 +82,7 @@ async function stopStrayPostgres(dataDir: string): Promise<void> {
   await until(async () => (alive(pid) ? undefined : true), "the stray PostgreSQL stopped", 30_000);
 }
 
-async function startLauncher(env: Record<string, string> = {}, same?: Launcher): Promise<Launcher> {
+async function startLauncher(env: Record<string, string> = {}, same?: Launcher, opts: { ownGroup?: boolean } = {}): Promise<Launcher> {
   // As root the embedded PostgreSQL runs as `postgres`, which must be able to enter the data folder.
   const dataDir = same?.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "wan-launcher-")));
   await chmod(dataDir, 0o755);
@@ -103,6 +103,8 @@ async function startLauncher(env: Record<string, string> = {}, same?: Launcher):
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own, as a terminal gives `npm start`: Ctrl+C signals the whole group.
+    detached: opts.ownGroup ?? false,
   });
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
@@ -238,5 +240,24 @@ describe("npm start's supervision", () => {
     expect(l.output()).toContain(`Port ${port} is already in use`);
     expect(await accepts(l.pgPort)).toBe(false);
     expect(await accepts(l.simPort)).toBe(false);
+  }, 400_000);
+
+  it("on Ctrl+C (SIGINT to its whole process group) stops the web server and the worker first, then the embedded PostgreSQL, and exits 0", async () => {
+    const l = await startLauncher({ TEST_WEB_SCRIPT: path.join(ROOT, "tests/helpers/graceful-web.ts") }, undefined, { ownGroup: true });
+    await answering(l);
+    expect(l.output()).toContain("Background worker started");
+    process.kill(-l.child.pid!, "SIGINT");
+    const exit = await Promise.race([l.exit, new Promise<null>((r) => setTimeout(() => r(null), 180_000))]);
+    expect(exit, l.output()).toEqual({ code: 0, signal: null });
+    const out = l.output();
+    const front = out.indexOf("Stopped the web server and the worker.");
+    const database = out.indexOf("Stopped the embedded PostgreSQL.");
+    expect(front, out).toBeGreaterThan(-1);
+    expect(database, out).toBeGreaterThan(front);
+    // The worker's connections were closed by the worker, not cut by a database shutting down under it.
+    expect(out).not.toContain("terminating connection due to administrator command");
+    expect(out).not.toMatch(/\[worker\] .*(could not|failed)/);
+    expect(await accepts(l.pgPort)).toBe(false);
+    expect(await accepts(l.port)).toBe(false);
   }, 400_000);
 });

@@ -8,13 +8,15 @@
  * - the provider simulator (scripts/simulator.ts);
  * - two web instances (scripts/web.ts, production build) behind Debian's nginx,
  *   run unprivileged with a generated configuration in a temporary folder;
- * - two workers (scripts/worker.ts), each with its own /metrics port.
+ * - two workers (scripts/worker.ts), each with its own /metrics port;
+ * - the browser tests' OpenID Connect provider (tests/e2e/servers/oidc-provider.ts),
+ *   the web instances' single sign-on, its callback registered on the proxy's address.
  * The child processes, the members and the books come from the fault suite
  * (tests/faults/processes.ts, harness.ts, invariants.ts).
  *
  * Ports (127.0.0.1): TOPOLOGY_PG_PORT 55432, TOPOLOGY_PROXY_PORT 8090,
  * TOPOLOGY_WEB_PORTS 3910,3911, TOPOLOGY_WORKER_METRICS_PORTS 9465,9466,
- * TOPOLOGY_SIMULATOR_PORT 4910; s3rver takes a free port. Logs of every
+ * TOPOLOGY_SIMULATOR_PORT 4910, TOPOLOGY_OIDC_PORT 4912; s3rver takes a free port. Logs of every
  * process: <checkout>/.data/topology/logs (emptied at the start).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -28,6 +30,7 @@ import S3rver from "s3rver";
 import { createS3Storage, type ObjectStorage } from "../../server/storage/storage.ts";
 import { baseEnv, ManagedProcess, ROOT, sleep, waitFor, waitForHttpOk } from "../faults/processes.ts";
 import { signIn, SlowFileProxy, type Account } from "../faults/harness.ts";
+import { OIDC } from "../e2e/instances.ts";
 
 const ports = (name: string, fallback: string) => (process.env[name] ?? fallback).split(",").map(Number);
 export const PORTS = {
@@ -36,7 +39,11 @@ export const PORTS = {
   web: ports("TOPOLOGY_WEB_PORTS", "3910,3911"),
   workerMetrics: ports("TOPOLOGY_WORKER_METRICS_PORTS", "9465,9466"),
   simulator: ports("TOPOLOGY_SIMULATOR_PORT", "4910")[0]!,
+  oidc: ports("TOPOLOGY_OIDC_PORT", "4912")[0]!,
 };
+
+/** Single sign-on: the client the OpenID Connect provider knows (tests/e2e/instances.ts' OIDC), members' domain allowed. */
+export const SSO = { name: OIDC.name, issuer: `http://127.0.0.1:${PORTS.oidc}`, clientId: OIDC.clientId, clientSecret: OIDC.clientSecret, domain: "topology.test" };
 
 export const DATA_DIR = path.join(ROOT, ".data", "topology");
 const LOGS = path.join(DATA_DIR, "logs");
@@ -347,6 +354,7 @@ export class Topology {
   /** Serves the simulator's result files (slowly when asked), so a worker can be caught mid-download. */
   readonly files = new SlowFileProxy();
   simulator!: ManagedProcess;
+  oidc!: ManagedProcess;
   webs: ManagedProcess[] = [];
   workers: ManagedProcess[] = [];
   db!: pg.Pool;
@@ -392,6 +400,13 @@ export class Topology {
       LOGS,
       (p) => waitForHttpOk(p, `${this.simulatorUrl}/health`),
     );
+    this.oidc = new ManagedProcess(
+      "oidc-provider",
+      "tests/e2e/servers/oidc-provider.ts",
+      { OIDC_PORT: String(PORTS.oidc), OIDC_REDIRECT_URI: `${this.proxyUrl}/api/auth/callback/oidc` },
+      LOGS,
+      (p) => waitForHttpOk(p, `${SSO.issuer}/.well-known/openid-configuration`),
+    );
     const common = {
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
@@ -413,6 +428,13 @@ export class Topology {
       RUN_WORKER: "0",
       // As the image runs: one JSON object per line (docs/deploy.md "Logs").
       LOG_FORMAT: "json",
+      // Below the suite's SIGKILL after a SIGTERM (15 s, tests/faults/processes.ts), as compose's is below its stop_grace_period.
+      SHUTDOWN_GRACE_SECONDS: "10",
+      OIDC_ISSUER: SSO.issuer,
+      OIDC_CLIENT_ID: SSO.clientId,
+      OIDC_CLIENT_SECRET: SSO.clientSecret,
+      OIDC_NAME: SSO.name,
+      OIDC_ALLOWED_DOMAINS: SSO.domain,
       ...TIMING,
       ...SIGNIN,
     };
@@ -435,7 +457,7 @@ export class Topology {
           );
         }),
     );
-    await this.simulator.start();
+    await Promise.all([this.simulator.start(), this.oidc.start()]);
     // One worker first: it creates the job queue's tables (the web instances' readiness waits for them).
     await this.workers[0]!.start();
     await Promise.all([...this.webs.map((w) => w.start()), this.workers[1]!.start()]);
@@ -453,7 +475,7 @@ export class Topology {
 
   /** Stops everything it started, whatever state it is in (also after a failure). */
   async close(): Promise<void> {
-    for (const p of [...this.webs, ...this.workers, this.simulator]) await p?.close().catch(() => {});
+    for (const p of [...this.webs, ...this.workers, this.simulator, this.oidc]) await p?.close().catch(() => {});
     await this.nginx?.stop().catch(() => {});
     await this.db?.end().catch(() => {});
     await this.postgres?.stop().catch(() => {});

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitLoad, type Account, type Submission } from "../faults/harness.ts";
 import { checkBooks, waitUntilSettled } from "../faults/invariants.ts";
 import { sleep, waitFor } from "../faults/processes.ts";
-import { DATA_DIR, logLines, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, Topology } from "./cluster.ts";
+import { DATA_DIR, logLines, metricSum, ownerOfLocalPort, PORTS, scrape, SIGNIN, SSO, Topology } from "./cluster.ts";
 
 const world = new Topology();
 
@@ -242,6 +242,60 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     }
   });
 
+  it("single sign-on through the proxy: Auth.js's redirects (sign-in start, callback) stay on the proxy's address", async () => {
+    // Without a browser first: starting a sign-in at /api/auth/signin/oidc, through the proxy and on each instance.
+    for (const base of [world.proxyUrl, ...world.webUrls]) {
+      const csrf = await fetch(`${base}/api/auth/csrf`);
+      const jar = csrf.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
+      const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+      const res = await fetch(`${base}/api/auth/signin/oidc`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
+        body: new URLSearchParams({ csrfToken, callbackUrl: "/tasks" }),
+      });
+      await res.arrayBuffer();
+      const location = new URL(res.headers.get("location") ?? "", base);
+      expect(`${location.origin}${location.pathname}`, `${base}: where the sign-in starts`).toBe(`${SSO.issuer}/auth`);
+      // The provider is told to come back to the address people use (PUBLIC_BASE_URL), whichever instance answered.
+      expect(location.searchParams.get("redirect_uri"), `${base}: the callback given to the provider`).toBe(`${world.proxyUrl}/api/auth/callback/oidc`);
+    }
+
+    // In a browser: the whole sign-in, every page and redirect of the portal on the proxy's address.
+    const member = await world.member();
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" });
+    try {
+      const page = await browser.newPage();
+      const seen: string[] = [];
+      page.on("request", (req) => {
+        if (req.isNavigationRequest()) seen.push(req.url());
+      });
+      page.on("response", (res) => {
+        const location = res.headers()["location"];
+        if (location) seen.push(new URL(location, res.url()).href);
+      });
+      await page.goto(`${world.proxyUrl}/signin`);
+      await page.getByRole("button", { name: `Sign in with ${SSO.name}` }).click();
+      await page.waitForURL((url) => url.href.startsWith(`${SSO.issuer}/`), { timeout: 60_000 });
+      await page.locator('input[name="login"]').fill(member.email);
+      await page.locator('input[name="password"]').fill("anything");
+      await page.getByRole("button", { name: "Sign-in" }).click();
+      await page.waitForURL((url) => url.href.startsWith(world.proxyUrl) && url.pathname !== "/signin" && !url.pathname.startsWith("/api/auth"), { timeout: 60_000 }).catch(() => {});
+      expect(page.url(), `after single sign-on through the proxy; the page says: ${(await page.locator("main").textContent().catch(() => ""))?.slice(0, 300)}`).toBe(
+        `${world.proxyUrl}/tasks`,
+      );
+      expect(seen.some((u) => u.startsWith(`${world.proxyUrl}/api/auth/callback/oidc?`)), seen.join("\n")).toBe(true);
+      expect(seen.filter((u) => !u.startsWith(`${world.proxyUrl}/`) && !u.startsWith(`${SSO.issuer}/`))).toEqual([]);
+      const { rows } = await world.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Account" WHERE "userId" = $1 AND provider = 'oidc'`, [member.userId]);
+      expect(rows[0]!.n, "the member's account is linked to the provider's").toBe(1);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("sign-in throttling holds across instances: wrong passwords alternating between the two count together", async () => {
     const member = await world.member(world.webUrls[0]);
     const free = Number(SIGNIN.SIGNIN_ACCOUNT_FREE_FAILURES);
@@ -368,6 +422,60 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     await expectHistoryEverywhere(first.member, [world.proxyUrl, ...world.webUrls]);
     await expectTaskGaugesEverywhere();
+    expectNoUnexpectedExits();
+  });
+
+  it("a rolling restart: a web instance and a worker stopped with SIGTERM mid-flow finish what they hold and exit 0; the flow completes, nothing lost or billed twice", async () => {
+    const member = await world.member();
+    await world.faults({ pace: { marker: "[roll]", stepMs: 1500 } });
+    world.files.chunkDelayMs = 300;
+    const cutBefore = world.files.cut;
+    let webStopped: Promise<void> | undefined;
+    const submissions = await submitLoad(world.proxyUrl, member, {
+      clients: 4,
+      perClient: 4,
+      pauseMs: 200,
+      prompt: (c, n) => `[roll] client ${c}, video ${n}`,
+      materials: (c, n) => MODES[MODE_NAMES[(c + n) % 3]!](),
+      onAnswer: (_s, all) => {
+        // web-1 is stopped (SIGTERM, as a rolling restart does) while the other clients' submits are in flight.
+        if (!webStopped && all.filter((a) => a.outcome.ok).length >= 6) webStopped = world.webs[0]!.stop();
+      },
+    });
+    await webStopped;
+    expect(world.webs[0]!.lastExit, "web-1's exit after SIGTERM").toEqual({ code: 0, signal: null });
+    expect(world.webs[0]!.printed).not.toContain("were cut");
+    console.log(`[topology] web-1 stopped (SIGTERM): ${submissions.filter((s) => s.networkErrors > 0).length} submit(s) saw a network error and were retried`);
+    expect(submissions.every((s) => s.outcome.ok), JSON.stringify(submissions.filter((s) => !s.outcome.ok))).toBe(true);
+
+    // A worker caught copying a result is stopped (SIGTERM): it finishes the copy in hand, then exits 0.
+    const copying = await waitFor(
+      "a worker in the middle of downloading a result",
+      () => {
+        for (const port of world.files.midBodyPorts) {
+          const owner = ownerOfLocalPort(port, world.workers);
+          if (owner) return owner;
+        }
+        return undefined;
+      },
+      120_000,
+      50,
+    );
+    await copying.stop();
+    world.files.chunkDelayMs = 20;
+    expect(copying.lastExit, `${copying.name}'s exit after SIGTERM`).toEqual({ code: 0, signal: null });
+    expect(world.files.cut, "no download was cut by the worker's stop").toBe(cutBefore);
+    expect(copying.printed).not.toContain("handed back to the queue");
+
+    const waited = await waitUntilSettled(world, member);
+    const found = await checkBooks(world, member, submissions, `web-1 and ${copying.name} stopped with SIGTERM mid-flow`, waited);
+    expect(found.byStatus).toEqual({ completed: submissions.length });
+    expect(await expectResultsOnS3(member, sample)).toBe(submissions.length);
+    await expectHistoryEverywhere(member, [world.proxyUrl, world.webUrls[1]!]);
+
+    await Promise.all([world.webs[0]!.start(), copying.start()]);
+    await waitFor("web-1 ready again", async () => (await fetch(`${world.webUrls[0]}/api/ready`)).status === 200, 60_000);
+    await expectHistoryEverywhere(member, [world.proxyUrl, ...world.webUrls]);
     expectNoUnexpectedExits();
   });
 });

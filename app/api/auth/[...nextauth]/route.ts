@@ -1,7 +1,7 @@
-import { handlers } from "@/server/auth/auth.ts";
+import { authRoutes } from "@/server/auth/auth.ts";
 import { routeHandler } from "@/server/http/errors.ts";
 
 export const dynamic = "force-dynamic";
 
-export const GET = routeHandler("auth", (req: Request) => handlers.GET(req as Parameters<typeof handlers.GET>[0]));
-export const POST = routeHandler("auth", (req: Request) => handlers.POST(req as Parameters<typeof handlers.POST>[0]));
+export const GET = routeHandler("auth", (req: Request) => authRoutes.GET(req));
+export const POST = routeHandler("auth", (req: Request) => authRoutes.POST(req));
