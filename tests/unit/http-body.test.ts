@@ -24,6 +24,12 @@ describe("readTextWithin", () => {
     expect(req.bodyUsed).toBe(false);
   });
 
+  it("reads a body of a declared length within the bound at once, and holds it to the bound even if it lies", async () => {
+    expect(await readTextWithin(new Request("http://localhost/x", { method: "POST", body: "héllo", headers: { "content-length": "6" } }), 6)).toBe("héllo");
+    // A Request made in code can carry more than its header says: the bound still holds.
+    await expect(readTextWithin(new Request("http://localhost/x", { method: "POST", body: "x".repeat(10), headers: { "content-length": "3" } }), 4)).rejects.toBeInstanceOf(BodyTooLargeError);
+  });
+
   it("stops a chunked body as soon as it passes the bound", async () => {
     await expect(readTextWithin(chunked(["abc", "def"]), 4)).rejects.toBeInstanceOf(BodyTooLargeError);
   });
