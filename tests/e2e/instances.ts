@@ -81,6 +81,8 @@ export function launcherEnv(i: Instance): Record<string, string> {
     ADMIN_PASSWORD: E2E_ADMIN.password,
     EVOLINK_API_KEY: "",
     DATABASE_URL: "",
+    // Warnings and errors only in the suite's output (E2E_LOG_LEVEL=info shows every request and task line).
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn",
     ...i.env,
   };
 }
