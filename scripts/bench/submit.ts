@@ -84,61 +84,22 @@ async function verify(db: Db, userId: string, sent: string[], answered: string[]
   return { line, ok: lost === 0 && duplicated === 0 && extra === 0 };
 }
 
-export async function benchSubmit(o: BenchOptions): Promise<boolean> {
-  const { log } = o;
-  const bench = await openBenchDb(o);
-  const sim = await startBenchSimulator(o);
-  const image = `${sim.url}/samples/first-frame.png`;
-  let web: Awaited<ReturnType<typeof startWeb>> | undefined;
-  let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
-  try {
-    await resetRunUsers(bench.db);
-    const stamp = Date.now().toString(36);
-    const member = await signedInMember(bench.db, `bench-run-submit-${stamp}`);
-    const floorMember = await signedInMember(bench.db, `bench-run-floor-${stamp}`);
-    await withBudget(bench.db, member.userId);
-    await withBudget(bench.db, floorMember.userId);
+export function benchSubmit(o: BenchOptions): Promise<boolean> {
+  return benchCreatePath(o, "trpc");
+}
 
-    web = await startWeb(o, bench.url, sim.url);
-    floor = await startFloor(o, "submit", { DATABASE_URL: bench.url, SIM_URL: sim.url, SIM_KEY: "bench-simulator-key" });
-
-    const portalSent: string[] = [];
-    const portalAnswered: string[] = [];
-    const portalRequests = keyed(portalSent, portalAnswered, (key, n) => JSON.stringify({ json: { prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, clientRequestId: key } }), {
-      method: "POST",
-      path: "/api/trpc/tasks.create",
-      headers: { "content-type": "application/json", cookie: member.cookie },
-    });
-    const floorSent: string[] = [];
-    const floorAnswered: string[] = [];
-    const floorRequests = keyed(floorSent, floorAnswered, (key, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key }), {
-      method: "POST",
-      path: "/submit",
-      headers: { "content-type": "application/json", cookie: `floor_sid=${floorMember.sessionId}` },
-    });
-
-    // Warm both (JIT, connection pools) with a short run each; those tasks are counted in the check too.
-    log(`\nsubmit: tasks.create (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous key`);
-    await load(o, web.url, portalRequests, { duration: 2 });
-    await load(o, floor.url, floorRequests, { duration: 2 });
-    const portal: LoadResult = await loadMeasured(o, web, portalRequests, {}, bench.db);
-    const bare: LoadResult = await loadMeasured(o, floor, floorRequests, {}, bench.db);
-
-    const checked = await verify(bench.db, member.userId, portalSent, portalAnswered);
-    const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
-    log(`  portal: ${checked.line}`);
-    log(`  floor:  ${floorChecked.line}`);
-    return verdict(log, "tasks.create", portal, bare, 0.3, [
-      ["0 lost, 0 duplicated tasks (distinct keys = tasks)", checked.ok],
-      ["every answer 2xx", portal.failed === 0],
-    ]);
-  } finally {
-    await web?.stop();
-    await floor?.stop();
-    await sim.close();
-    await resetRunUsers(bench.db).catch(() => {});
-    await bench.stop();
-  }
+/**
+ * The /v1 create path (issue 13): `POST /v1/videos/generations` with a
+ * personal API key and an Idempotency-Key (every 10th request repeats the
+ * previous one's, with the same body), the provider's body, against the
+ * submit floor authenticating the same key (`/v1submit`: one query for the
+ * key's person). Then: one task per distinct Idempotency-Key, 0 lost, 0
+ * duplicated.
+ *
+ *   npm run bench -- v1 [--duration 10]
+ */
+export function benchV1Create(o: BenchOptions): Promise<boolean> {
+  return benchCreatePath(o, "v1");
 }
 
 /** A working API key for `userId`, stored as server/apikeys/ stores it; the whole key. */
@@ -148,16 +109,8 @@ async function apiKeyFor(db: Db, userId: string): Promise<string> {
   return secret;
 }
 
-/**
- * The /v1 create path (issue 13): `POST /v1/videos/generations` with a
- * personal API key and an Idempotency-Key (every 10th request repeats the
- * previous one's), the provider's body, against the submit floor
- * authenticating the same key (`/v1submit`: one query for the key's person).
- * Then: one task per distinct Idempotency-Key, 0 lost, 0 duplicated.
- *
- *   npm run bench -- v1 [--duration 10]
- */
-export async function benchV1Create(o: BenchOptions): Promise<boolean> {
+/** One create path against the submit floor: the form's tRPC procedure, or the /v1 API with a key. */
+async function benchCreatePath(o: BenchOptions, via: "trpc" | "v1"): Promise<boolean> {
   const { log } = o;
   const bench = await openBenchDb(o);
   const sim = await startBenchSimulator(o);
@@ -167,50 +120,70 @@ export async function benchV1Create(o: BenchOptions): Promise<boolean> {
   try {
     await resetRunUsers(bench.db);
     const stamp = Date.now().toString(36);
-    const member = await signedInMember(bench.db, `bench-run-v1-${stamp}`);
-    const floorMember = await signedInMember(bench.db, `bench-run-v1floor-${stamp}`);
+    const member = await signedInMember(bench.db, `bench-run-${via === "v1" ? "v1" : "submit"}-${stamp}`);
+    const floorMember = await signedInMember(bench.db, `bench-run-${via === "v1" ? "v1floor" : "floor"}-${stamp}`);
     await withBudget(bench.db, member.userId);
     await withBudget(bench.db, floorMember.userId);
-    const key = await apiKeyFor(bench.db, member.userId);
-    const floorKey = await apiKeyFor(bench.db, floorMember.userId);
 
     web = await startWeb(o, bench.url, sim.url);
     floor = await startFloor(o, "submit", { DATABASE_URL: bench.url, SIM_URL: sim.url, SIM_KEY: "bench-simulator-key", AUTH_SECRET: BENCH_AUTH_SECRET });
 
-    // A repeat sends the same Idempotency-Key and the same body (another body would be a conflict, 409).
     const portalSent: string[] = [];
     const portalAnswered: string[] = [];
-    const portalRequests = keyed(
-      portalSent,
-      portalAnswered,
-      (_idem, n) => JSON.stringify({ model: "wan2.7-image-to-video", prompt: `${PROMPT} #${n % DOUBLE === 0 ? n - 1 : n}`, image_start: image, duration: 5 }),
-      { method: "POST", path: "/v1/videos/generations", headers: { "content-type": "application/json", authorization: `Bearer ${key}` } },
-      (idem) => ({ "idempotency-key": idem }),
-    );
     const floorSent: string[] = [];
     const floorAnswered: string[] = [];
-    const floorRequests = keyed(floorSent, floorAnswered, (k, n) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key: k }), {
-      method: "POST",
-      path: "/v1submit",
-      headers: { "content-type": "application/json", authorization: `Bearer ${floorKey}` },
-    });
+    const floorBody = (key: string, n: number) => JSON.stringify({ prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, key });
+    let portalRequests: LoadRequest[];
+    let floorRequests: LoadRequest[];
+    if (via === "trpc") {
+      portalRequests = keyed(portalSent, portalAnswered, (key, n) => JSON.stringify({ json: { prompt: `${PROMPT} #${n}`, image_start: image, duration: 5, clientRequestId: key } }), {
+        method: "POST",
+        path: "/api/trpc/tasks.create",
+        headers: { "content-type": "application/json", cookie: member.cookie },
+      });
+      floorRequests = keyed(floorSent, floorAnswered, floorBody, {
+        method: "POST",
+        path: "/submit",
+        headers: { "content-type": "application/json", cookie: `floor_sid=${floorMember.sessionId}` },
+      });
+      log(`\nsubmit: tasks.create (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous key`);
+    } else {
+      const [key, floorKey] = [await apiKeyFor(bench.db, member.userId), await apiKeyFor(bench.db, floorMember.userId)];
+      // A repeat sends the same Idempotency-Key and the same body (another body would be a conflict, 409).
+      portalRequests = keyed(
+        portalSent,
+        portalAnswered,
+        (_idem, n) => JSON.stringify({ model: "wan2.7-image-to-video", prompt: `${PROMPT} #${n % DOUBLE === 0 ? n - 1 : n}`, image_start: image, duration: 5 }),
+        { method: "POST", path: "/v1/videos/generations", headers: { "content-type": "application/json", authorization: `Bearer ${key}` } },
+        (idem) => ({ "idempotency-key": idem }),
+      );
+      floorRequests = keyed(floorSent, floorAnswered, floorBody, {
+        method: "POST",
+        path: "/v1submit",
+        headers: { "content-type": "application/json", authorization: `Bearer ${floorKey}` },
+      });
+      log(`\nv1 create: POST /v1/videos/generations with a personal API key (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous Idempotency-Key and body`);
+    }
 
-    log(`\nv1 create: POST /v1/videos/generations with a personal API key (first_frame, ${image}), ${o.connections} clients, ${o.duration} s; every ${DOUBLE}th request repeats the previous Idempotency-Key and body`);
+    // Warm both (JIT, connection pools) with a short run each; those tasks are counted in the check too.
     await load(o, web.url, portalRequests, { duration: 2 });
     await load(o, floor.url, floorRequests, { duration: 2 });
     const portal: LoadResult = await loadMeasured(o, web, portalRequests, {}, bench.db);
     const bare: LoadResult = await loadMeasured(o, floor, floorRequests, {}, bench.db);
 
-    // The portal keeps the Idempotency-Key in its own table, each with the clientRequestId of its one task.
-    const records = await bench.db.apiIdempotencyKey.findMany({ where: { apiKey: { userId: member.userId } }, select: { key: true, clientRequestId: true } });
-    const byIdem = new Map(records.map((r) => [r.key, r.clientRequestId]));
-    const mapped = (keys: string[]) => keys.map((k) => byIdem.get(k) ?? `missing:${k}`);
+    // The /v1 API keeps each Idempotency-Key in its own table, with the clientRequestId of its one task.
+    let mapped = (keys: string[]) => keys;
+    if (via === "v1") {
+      const records = await bench.db.apiIdempotencyKey.findMany({ where: { apiKey: { userId: member.userId } }, select: { key: true, clientRequestId: true } });
+      const byIdem = new Map(records.map((r) => [r.key, r.clientRequestId]));
+      mapped = (keys) => keys.map((k) => byIdem.get(k) ?? `missing:${k}`);
+    }
     const checked = await verify(bench.db, member.userId, mapped(portalSent), mapped(portalAnswered));
     const floorChecked = await verify(bench.db, floorMember.userId, floorSent, floorAnswered);
     log(`  portal: ${checked.line}`);
     log(`  floor:  ${floorChecked.line}`);
-    return verdict(log, "v1 create", portal, bare, 0.3, [
-      ["0 lost, 0 duplicated tasks (one per Idempotency-Key)", checked.ok],
+    return verdict(log, via === "v1" ? "v1 create" : "tasks.create", portal, bare, 0.3, [
+      [via === "v1" ? "0 lost, 0 duplicated tasks (one per Idempotency-Key)" : "0 lost, 0 duplicated tasks (distinct keys = tasks)", checked.ok],
       ["every answer 2xx", portal.failed === 0],
     ]);
   } finally {
