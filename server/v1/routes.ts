@@ -13,10 +13,10 @@
  *   GET  /v1/results/{id}         a completed task's video (the link's token, or the owner's key)
  *   GET  /v1/openapi.json         the API's description (no key needed)
  */
-import { randomUUID } from "node:crypto";
 import { authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
 import type { Db } from "../db/client.ts";
 import { currentRequestId, logger } from "../logging/logger.ts";
+import { newRequestId } from "../logging/request-id.ts";
 import { readTextWithin } from "../http/body.ts";
 import { requestedRange, storedObjectResponse } from "../http/range.ts";
 import { assertCleanUrl } from "../http/text.ts";
@@ -28,7 +28,6 @@ import { createV1Task, getV1Task, listV1Tasks, v1Balance, type V1Caller, type V1
 
 /** The largest create body accepted (the provider's requests are a few kilobytes; a prompt is at most 5000 characters). */
 export const MAX_V1_BODY_BYTES = 64 * 1024;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface V1RouteDeps {
   v1: V1Deps;
@@ -48,9 +47,9 @@ const UNAUTHORIZED = () => new V1Error(401, "Invalid or missing API key. Send a 
 /** `path` is what follows `/v1/` (no query). */
 export function v1Route(deps: () => V1RouteDeps): (req: Request, path: string) => Promise<Response> {
   return async (req, path) => {
-    // The web server's id for this request (server/logging/, set on every answer); else the client's, or a new one.
-    const given = req.headers.get("x-request-id");
-    const requestId = currentRequestId() ?? (given && REQUEST_ID.test(given) ? given : randomUUID());
+    // The web server's id for this request (server/logging/, set on every answer); served another way, a new one
+    // of the same form (a client does not choose it: only a trusted proxy may, at the web server).
+    const requestId = currentRequestId() ?? newRequestId();
     const common: Record<string, string> = { "x-request-id": requestId, "Cache-Control": "no-store" };
     try {
       assertCleanUrl(req.url);
