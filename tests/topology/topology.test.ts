@@ -167,15 +167,21 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
     expect(found.byStatus).toEqual({ completed: 4 });
     expect(found.archived).toBe(4);
 
-    const { rows } = await world.db.query<{ id: string; mode: string; prompt: string; callbacks: number; applied: number }>(
+    const { rows } = await world.db.query<{ id: string; mode: string; prompt: string; callbacks: number; applied: number; accepted: number }>(
       `SELECT t.id, t.mode::text, t.prompt,
               (SELECT count(*)::int FROM "CallbackEvent" c WHERE c."taskId" = t.id) AS callbacks,
-              (SELECT count(*)::int FROM "CallbackEvent" c WHERE c."taskId" = t.id AND c.outcome = 'applied') AS applied
+              (SELECT count(*)::int FROM "CallbackEvent" c WHERE c."taskId" = t.id AND c.outcome = 'applied') AS applied,
+              (SELECT count(*)::int FROM "CallbackEvent" c WHERE c."taskId" = t.id AND c.outcome IN ('applied', 'duplicate')) AS accepted
        FROM "Task" t WHERE t."userId" = $1 ORDER BY t."createdAt"`,
       [member.userId],
     );
     expect(rows.map((r) => r.mode)).toEqual([...MODE_NAMES, "first_frame"]);
-    for (const r of rows.slice(0, 3)) expect(r.applied, `task ${r.id} (${r.mode}) was finished by its callback`).toBeGreaterThan(0);
+    // Each callback reached a web instance through the proxy and was accepted. The simulator sends it when the task ends,
+    // and the workers poll every second, so a poll may finish the task a moment before its callback arrives: the callback
+    // is then a duplicate. Which one wins is timing (a poll won once in CI); that callbacks alone finish tasks is checked
+    // without polling in tests/integration.
+    for (const r of rows.slice(0, 3)) expect(r.accepted, `task ${r.id} (${r.mode}): its callback was received and accepted`).toBeGreaterThan(0);
+    console.log(`[topology] finished by their callback: ${rows.slice(0, 3).filter((r) => r.applied > 0).length} of 3 (the others by a poll just before)`);
     expect(rows[3]!.callbacks, "the [polled] task received no callback (it ended by polling)").toBe(0);
 
     expect(await expectResultsOnS3(member, sample)).toBe(4);
@@ -185,7 +191,7 @@ describe("the portal as deployed: Debian PostgreSQL, S3, two web instances behin
   });
 
   it("logs: one task's request id, given by nginx, is on its submit in a web instance's JSON lines, its callback, and its copy in a worker's", async () => {
-    // The first test's tasks, submitted through the proxy; the first was finished by its callback.
+    // The first test's tasks, submitted through the proxy; the first received its callback.
     const { rows } = await world.db.query<{ id: string; requestId: string | null }>(
       `SELECT id, "requestId" FROM "Task" WHERE "userId" = $1 ORDER BY "createdAt" LIMIT 1`,
       [first.member.userId],

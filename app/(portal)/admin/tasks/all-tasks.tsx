@@ -4,12 +4,12 @@ import { useState } from "react";
 import { utcDay } from "@/app/_components/format.ts";
 import { PersonSelect } from "@/app/_components/person-select.tsx";
 import { ShowMore } from "@/app/_components/show-more.tsx";
-import { modeLabel } from "@/app/_components/task-status.tsx";
+import { modeLabel, STATUS_LABELS } from "@/app/_components/task-status.tsx";
 import { TaskTable } from "@/app/_components/task-table.tsx";
 import { useTRPC } from "@/app/_components/trpc.ts";
+import { GENERATION_MODES as MODES } from "@/server/generation/request-schema.ts";
+import { TASK_STATUSES as STATUSES } from "@/server/tasks/list-filters.ts";
 
-const STATUSES = ["submitting", "pending", "processing", "completed", "failed"] as const;
-const MODES = ["first_frame", "first_last_frame", "video_continuation"] as const;
 type Status = (typeof STATUSES)[number];
 type Mode = (typeof MODES)[number];
 
@@ -57,7 +57,7 @@ export function AllTasks({ initial }: { initial: AllTasksFilters }) {
             <option value="">Any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {STATUS_LABELS[s]}
               </option>
             ))}
           </select>
