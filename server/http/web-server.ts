@@ -17,7 +17,6 @@
  * id (the trusted proxy's X-Request-Id, or a new one), answered in
  * X-Request-Id and carried on every log line of the request (server/logging/).
  */
-import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
@@ -27,6 +26,7 @@ import { CLIENT_ADDRESS_HEADER, markServedByPortalServer, parseTrustedProxies, r
 import type { ErrorBody } from "./errors.ts";
 import { isCrossSiteWrite, securityHeaders } from "./security-headers.ts";
 import { isMetricsRequest, serveMetrics } from "../metrics/http.ts";
+import { pooledRandomBytes } from "../security/random.ts";
 import { logger, withLogContext } from "../logging/logger.ts";
 import { REQUEST_ID_HEADER, requestIdFor } from "../logging/request-id.ts";
 
@@ -98,7 +98,7 @@ export function portalRequestListener(o: PortalRequestOptions, handle: (req: htt
       for (const name of ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "forwarded"]) delete req.headers[name];
     }
 
-    const headers = securityHeaders({ nonce: randomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, formOrigins: o.formOrigins, dev: o.dev });
+    const headers = securityHeaders({ nonce: pooledRandomBytes(16).toString("base64"), https, mediaOrigins: o.mediaOrigins, formOrigins: o.formOrigins, dev: o.dev });
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (isMetricsRequest(req)) {
       serveMetrics(req, res, o.metricsToken).catch((err: unknown) => {

@@ -4,7 +4,7 @@
  * keeps the id of the request that submitted it (Task.requestId), so its
  * callback and archive lines can be found with the same id.
  */
-import { randomBytes } from "node:crypto";
+import { pooledRandomBytes } from "../security/random.ts";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
@@ -17,7 +17,7 @@ export function isWellFormedRequestId(value: unknown): value is string {
 
 /** A new id: 32 hex digits, as nginx's $request_id. */
 export function newRequestId(): string {
-  return randomBytes(16).toString("hex");
+  return pooledRandomBytes(16).toString("hex");
 }
 
 /**
