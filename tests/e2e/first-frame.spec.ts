@@ -1,4 +1,5 @@
 import { E2E_ADMIN, expect, signIn, test } from "./fixtures.ts";
+import { simulatorFaults } from "./helpers.ts";
 
 
 test("a wrong password is refused with a message", async ({ page }) => {
@@ -30,7 +31,11 @@ test("sign in, generate a first_frame video, watch it complete, find it in histo
   await expect(page.getByLabel("First frame image URL")).toHaveValue(/\/samples\/first-frame\.png$/);
   await expect(page.getByTestId("estimate")).toContainText("5 s × 0.086 USD/s = 0.430 USD");
 
-  const prompt = `A lighthouse at dawn, waves rolling in (${Date.now()})`;
+  // Paced (five steps of 1.5 s at the provider), so the task is still running when its page is up: at the simulator's
+  // own pace it ends about 2 s after the submit, which a loaded machine may take to show the page.
+  const marker = `#paced-${Date.now()}`;
+  await simulatorFaults(page.request, { pace: { marker, count: 1, stepMs: 1500 } });
+  const prompt = `A lighthouse at dawn, waves rolling in ${marker}`;
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
   await page.getByRole("button", { name: "Generate video" }).click();
 

@@ -117,9 +117,11 @@ test("a running task shows live progress, and the list updates when it ends", as
   const member = addUser(MAIN, `rita-${Date.now()}@e2e.test`);
   const { page, context } = await signedInContext(browser, member);
   const { url: image } = (await (await upload(page.request, "image_start", "image-240x240.png")).json()) as { url: string };
-  // The provider finishes, but tells the portal only after a while: the task runs meanwhile.
-  await simulatorFaults(page.request, { callbacks: { marker: "[slow-news]", delayMs: 6000 } });
-  await create(page.request, image, { prompt: "Slow news [slow-news]" });
+  // A slow task (five steps of 1.5 s at the provider): still running when the page shows it. (A callback delayed after a
+  // quick task did not hold it: the reconciler's first poll, due at once, could end it before the page was up.)
+  const marker = `[slow-run-${Date.now()}]`;
+  await simulatorFaults(page.request, { pace: { marker, count: 1, stepMs: 1500 } });
+  await create(page.request, image, { prompt: `Slow run ${marker}` });
   await page.goto("/tasks");
   const row = page.getByTestId("history").locator("tbody tr").first();
   await expect(row.getByRole("progressbar")).toBeVisible();

@@ -202,9 +202,12 @@ describe("with callbacks", () => {
   });
 
   it("answers in time when the provider cannot confirm, and hands the task to the reconciler", async () => {
-    const task = await createTask(portal.services.taskDeps, user, input("slow confirmation"));
+    // Queries hang from before the task exists: set after the submit, the simulator's own callback (the task ends
+    // ~250 ms after its creation) could confirm and complete it first when the submit's writes were slow.
     portal.simulator.faults.http({ endpoint: "query", hang: true, count: 1000 });
+    let task!: Awaited<ReturnType<typeof createTask>>;
     try {
+      task = await createTask(portal.services.taskDeps, user, input("slow confirmation"));
       const started = Date.now();
       const result = await handleProviderCallback(
         { db: portal.services.db, provider: portal.services.provider, serverSecret: TEST_SECRET, confirmTimeoutMs: 300 },
