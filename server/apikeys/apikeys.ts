@@ -8,7 +8,8 @@
  * `authenticateApiKey` is what the `/v1` API stands on: it turns a bearer
  * token into the person and key, or a typed refusal.
  */
-import { transaction, type Db, type Role, type Tx } from "../db/client.ts";
+import { Prisma, transaction, type Db, type Role, type Tx } from "../db/client.ts";
+import { countRequestSql, verdictOf, windowStartOf, type RateLimitPolicy, type RateLimitVerdict } from "../security/rate-limit.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { olderThan, pageOf } from "../db/keyset.ts";
 import { AppError } from "../errors.ts";
@@ -216,8 +217,12 @@ export type ApiKeyRefusal =
   /** The key is fine but its person is deactivated: it stops working at once, and works again if they are reactivated. */
   | "person_deactivated";
 
+/** A key's requests are counted under this key of RateLimitCounter (`api-key:<id>`). */
+export const apiKeyRateLimitKey = (keyId: string) => `${API_KEY_RATE_LIMIT_PREFIX}${keyId}`;
+const API_KEY_RATE_LIMIT_PREFIX = "api-key:";
+
 export type ApiKeyAuthentication =
-  | { ok: true; user: SessionUser; key: { id: string; name: string; prefix: string } }
+  | { ok: true; user: SessionUser; key: { id: string; name: string; prefix: string }; rate: RateLimitVerdict | null }
   | { ok: false; reason: ApiKeyRefusal };
 
 /**
@@ -241,16 +246,44 @@ export type ApiKeyAuthentication =
  *   minute across all web instances.
  * - Database errors are thrown (the caller answers 5xx, not 401).
  */
-export async function authenticateApiKey(deps: Pick<ApiKeyDeps, "db" | "serverSecret" | "now">, bearerToken: string): Promise<ApiKeyAuthentication> {
+export async function authenticateApiKey(
+  deps: Pick<ApiKeyDeps, "db" | "serverSecret" | "now">,
+  bearerToken: string,
+  opts: { rateLimit?: RateLimitPolicy } = {},
+): Promise<ApiKeyAuthentication> {
   if (!isApiKeyShaped(bearerToken)) return { ok: false, reason: "unknown" };
   const now = nowOf(deps);
-  // The key and its person in one statement (Prisma's nested select would make it two).
+  // The key and its person in one statement (Prisma's nested select would make it two), and,
+  // when asked, the request counted against the key's rate limit in the same statement.
+  const rate = opts.rateLimit;
+  const counted = rate
+    ? countRequestSql(Prisma.sql`
+        SELECT ${API_KEY_RATE_LIMIT_PREFIX} || "id", ${windowStartOf(now, rate.windowSeconds)}::timestamp(3), 1 FROM k
+        WHERE "revokedAt" IS NULL AND ("expiresAt" IS NULL OR "expiresAt" > ${now}::timestamp(3)) AND "status" = 'active'`)
+    : Prisma.sql`SELECT NULL::int AS "count", NULL::timestamp(3) AS "windowStart" WHERE false`;
   const [key] = await deps.db.$queryRaw<
-    Array<{ id: string; name: string; prefix: string; lastUsedAt: Date | null; expiresAt: Date | null; revokedAt: Date | null; userId: string; email: string; userName: string | null; role: string; status: string }>
-  >`SELECT k."id", k."name", k."prefix", k."lastUsedAt", k."expiresAt", k."revokedAt",
-           u."id" AS "userId", u."email", u."name" AS "userName", u."role"::text AS "role", u."status"::text AS "status"
-    FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
-    WHERE k."secretHash" = ${hashApiKey(deps.serverSecret, bearerToken)}`;
+    Array<{
+      id: string;
+      name: string;
+      prefix: string;
+      lastUsedAt: Date | null;
+      expiresAt: Date | null;
+      revokedAt: Date | null;
+      userId: string;
+      email: string;
+      userName: string | null;
+      role: string;
+      status: string;
+      rateCount: number | null;
+      rateWindowStart: Date | null;
+    }>
+  >`WITH k AS (
+      SELECT k."id", k."name", k."prefix", k."lastUsedAt", k."expiresAt", k."revokedAt",
+             u."id" AS "userId", u."email", u."name" AS "userName", u."role"::text AS "role", u."status"::text AS "status"
+      FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
+      WHERE k."secretHash" = ${hashApiKey(deps.serverSecret, bearerToken)}
+    ), counted AS (${counted})
+    SELECT k.*, (SELECT "count" FROM counted) AS "rateCount", (SELECT "windowStart" FROM counted) AS "rateWindowStart" FROM k`;
   if (!key) return { ok: false, reason: "unknown" };
   if (key.revokedAt) return { ok: false, reason: "revoked" };
   if (key.expiresAt && key.expiresAt <= now) return { ok: false, reason: "expired" };
@@ -260,5 +293,6 @@ export async function authenticateApiKey(deps: Pick<ApiKeyDeps, "db" | "serverSe
     await deps.db.apiKey.updateMany({ where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] }, data: { lastUsedAt: now } });
   }
   const user: SessionUser = { id: key.userId, email: key.email, name: key.userName, role: key.role as Role };
-  return { ok: true, user, key: { id: key.id, name: key.name, prefix: key.prefix } };
+  const verdict = rate ? verdictOf(key.rateCount === null || key.rateWindowStart === null ? undefined : { count: key.rateCount, windowStart: key.rateWindowStart }, rate, now) : null;
+  return { ok: true, user, key: { id: key.id, name: key.name, prefix: key.prefix }, rate: verdict };
 }

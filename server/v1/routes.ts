@@ -13,7 +13,7 @@
  *   GET  /v1/results/{id}         a completed task's video (the link's token, or the owner's key)
  *   GET  /v1/openapi.json         the API's description (no key needed)
  */
-import { authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
+import { apiKeyRateLimitKey, authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
 import type { Db } from "../db/client.ts";
 import { currentRequestId, logger } from "../logging/logger.ts";
 import { newRequestId } from "../logging/request-id.ts";
@@ -66,13 +66,14 @@ export function v1Route(deps: () => V1RouteDeps): (req: Request, path: string) =
 async function callerOf(d: V1RouteDeps, req: Request, common: Record<string, string>): Promise<V1Caller> {
   const token = bearerTokenOf(req.headers.get("authorization"));
   if (!token) throw UNAUTHORIZED();
-  const auth = await authenticateApiKey(d.apiKeys, token);
+  // The key checked and this request counted against its rate limit: one statement.
+  const auth = await authenticateApiKey(d.apiKeys, token, { rateLimit: d.rateLimit });
   if (!auth.ok) {
     if (d.log) d.log(`[v1] refused an API key (${auth.reason}), request ${common["x-request-id"]}`);
     else logger().warn({ reason: auth.reason }, "v1: API key refused");
     throw UNAUTHORIZED();
   }
-  const verdict = await takeRateLimit(d.db, `api-key:${auth.key.id}`, d.rateLimit);
+  const verdict = auth.rate ?? (await takeRateLimit(d.db, apiKeyRateLimitKey(auth.key.id), d.rateLimit));
   common["X-RateLimit-Limit"] = String(d.rateLimit.limit);
   common["X-RateLimit-Remaining"] = String(verdict.remaining);
   if (!verdict.allowed) {

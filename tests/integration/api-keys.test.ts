@@ -95,7 +95,7 @@ describe("authenticating a bearer token", () => {
   it("a working key: the person and the key; lastUsedAt written on first use, then at most once a minute", async () => {
     const made = await createApiKey(deps(), mia, { name: "Agent" }, mia);
     const first = await authenticateApiKey(deps(), made.secret);
-    expect(first).toEqual({ ok: true, user: { id: mia.id, email: mia.email, name: null, role: "member" }, key: { id: made.key.id, name: "Agent", prefix: made.key.prefix } });
+    expect(first).toEqual({ ok: true, user: { id: mia.id, email: mia.email, name: null, role: "member" }, key: { id: made.key.id, name: "Agent", prefix: made.key.prefix }, rate: null });
     const usedAt = clock;
     const lastUsed = async () => (await database.db.apiKey.findUniqueOrThrow({ where: { id: made.key.id } })).lastUsedAt;
     expect(await lastUsed()).toEqual(usedAt);
@@ -106,6 +106,29 @@ describe("authenticating a bearer token", () => {
     expect((await authenticateApiKey(deps(), made.secret)).ok).toBe(true);
     expect(await lastUsed()).toEqual(clock);
     expect((await listMyApiKeys(deps(), mia.id)).find((k) => k.id === made.key.id)?.lastUsedAt).toEqual(clock);
+  });
+
+  it("asked to, counts the request against the key's rate limit in the same statement; a refused key is not counted", async () => {
+    const policy = { limit: 2, windowSeconds: 60 };
+    const made = await createApiKey(deps(), mia, { name: "Counted" }, mia);
+    const counter = async () => (await database.db.rateLimitCounter.findUnique({ where: { key: `api-key:${made.key.id}` } }))?.count;
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) {
+      const auth = await authenticateApiKey(deps(), made.secret, { rateLimit: policy });
+      expect(auth.ok).toBe(true);
+      verdicts.push(auth.ok ? auth.rate : undefined);
+    }
+    expect(verdicts.map((v) => [v?.allowed, v?.remaining])).toEqual([[true, 1], [true, 0], [false, 0]]);
+    expect(verdicts[2]!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(verdicts[2]!.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(await counter()).toBe(3);
+    // The next window starts the count again.
+    later(60_000);
+    const next = await authenticateApiKey(deps(), made.secret, { rateLimit: policy });
+    expect(next.ok && next.rate).toMatchObject({ allowed: true, remaining: 1 });
+    await revokeMyApiKey(deps(), mia, made.key.id);
+    expect(await authenticateApiKey(deps(), made.secret, { rateLimit: policy })).toEqual({ ok: false, reason: "revoked" });
+    expect(await counter()).toBe(1);
   });
 
   it("unknown: malformed, never made, or under another server secret", async () => {
