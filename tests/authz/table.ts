@@ -401,6 +401,13 @@ export const AUTHZ_TABLE: AuthzRow[] = [
     expect: { anonymous: 200, revoked: 200, otherMember: 200, member: 200, admin: 200 },
   },
   {
+    // Answered by the web server itself (server/http/web-server.ts), not by a route under app/: a session, even an admin's, is not the token.
+    covers: "server/metrics/http.ts",
+    what: "the /metrics scrape (only with METRICS_TOKEN as a bearer token)",
+    call: (api) => api.get("/metrics", { maxRedirects: 0 }),
+    expect: { anonymous: 401, revoked: 401, otherMember: 401, member: 401, admin: 401 },
+  },
+  {
     covers: "app/api/ready/route.ts",
     what: "readiness check (for load balancers: no session, no internals)",
     call: (api) => api.get("/api/ready", { maxRedirects: 0 }),

@@ -64,10 +64,10 @@ export const UNREACHABLE = instance("unreachable", base + 1, Number(process.env.
 });
 export const INSTANCES = [MAIN, UNREACHABLE];
 
-/** The environment `npm start`'s launcher gets for an instance. */
 /** GET /metrics needs it as a bearer token on every instance. */
 export const METRICS_TOKEN = "e2e-metrics-token-0123456789";
 
+/** The environment `npm start`'s launcher gets for an instance. */
 export function launcherEnv(i: Instance): Record<string, string> {
   return {
     METRICS_TOKEN,
