@@ -240,7 +240,10 @@ export type ApiKeyAuthentication =
  *   `person_deactivated`. Refusals are values, never thrown; the caller
  *   answers every one with the same 401 to the client (the reason is for its
  *   log and, at most, the message), so a token's existence is not confirmed.
- * - One indexed read per call (the key with its person). `lastUsedAt` is
+ * - One statement per call: the key with its person, and, with
+ *   `opts.rateLimit`, this request counted against the key's limit
+ *   (`rate`: the verdict; null when not asked; a refused key is not
+ *   counted). `lastUsedAt` is
  *   written only when it is older than a minute (`LAST_USED_RESOLUTION_MS`),
  *   with a conditional update, so a busy key costs at most one write a
  *   minute across all web instances.
