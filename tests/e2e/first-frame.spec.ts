@@ -1,4 +1,4 @@
-import { E2E_ADMIN, expect, signIn, test } from "./fixtures.ts";
+import { E2E_ADMIN, expect, fileChecked, signIn, test } from "./fixtures.ts";
 import { simulatorFaults } from "./helpers.ts";
 
 
@@ -16,6 +16,8 @@ test("the form refuses an invalid request beside the field, before any submissio
   await signIn(page);
   await page.getByRole("link", { name: "New video" }).click();
   await page.getByLabel("Duration (seconds)").fill("16");
+  // The form checks its first frame link on its own and disables Generate meanwhile: click once that check has ended.
+  await fileChecked(page);
   await page.getByRole("button", { name: "Generate video" }).click();
   await expect(page.locator('[data-field="prompt"]')).toHaveText("Describe the video in the prompt.");
   await expect(page.locator('[data-field="duration"]')).toHaveText("The duration must be a whole number of seconds from 2 to 15.");
@@ -37,6 +39,8 @@ test("sign in, generate a first_frame video, watch it complete, find it in histo
   await simulatorFaults(page.request, { pace: { marker, count: 1, stepMs: 1500 } });
   const prompt = `A lighthouse at dawn, waves rolling in ${marker}`;
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  // The form checks its first frame link on its own and disables Generate meanwhile: click once that check has ended.
+  await fileChecked(page);
   await page.getByRole("button", { name: "Generate video" }).click();
 
   await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);

@@ -57,6 +57,16 @@ export async function openNewTaskForm(page: Page) {
   await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
 }
 
+/**
+ * Waits until the new video form has checked the file link in `field` (the sample first frame the form opens
+ * with, or a link just typed). The form checks a link on its own a moment after it is given and disables
+ * "Generate video" while the check runs: a click whose actionability check passed just before the check
+ * started lands on a disabled button and submits nothing. Once the check has ended the button stays as it is.
+ */
+export async function fileChecked(page: Page, field = "image_start") {
+  await expect(page.getByTestId(`facts-${field}`)).toHaveAttribute("data-status", /^(ok|refused|unchecked)$/);
+}
+
 /** A new browser context (another device) signed in as `account`; `headers` go with every request. */
 export async function signedInContext(
   browser: Browser,

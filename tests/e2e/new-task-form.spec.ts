@@ -8,7 +8,7 @@
  * files in every mode. Screenshots of the form in each mode are attached.
  */
 import type { Browser, Page, TestInfo } from "@playwright/test";
-import { expect, expectAccessible, saveScreenshot, signedInContext, test } from "./fixtures.ts";
+import { expect, expectAccessible, fileChecked, saveScreenshot, signedInContext, test } from "./fixtures.ts";
 import { fixture, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -371,7 +371,11 @@ test("a draft survives navigation, and leaving with unsent changes asks first", 
   // A sent form leaves no draft behind.
   await page.getByRole("link", { name: "New video" }).click();
   await page.getByLabel("Prompt", { exact: true }).fill(`Sent, so not a draft (${Date.now()})`);
+  // The form checks its first frame link on its own and disables Generate meanwhile: submit once that check has ended.
+  await fileChecked(page);
   await submitAndComplete(page);
+  // Nothing is stored to come back: the empty form below is then not merely the moment before a draft is restored.
+  expect(await page.evaluate(() => Object.keys(window.localStorage).filter((k) => k.startsWith("wan-video-portal:new-video-draft:")))).toEqual([]);
   await page.getByRole("link", { name: "New video" }).click();
   await expect(page.getByLabel("Prompt", { exact: true })).toHaveValue("");
   await expect(page.getByTestId("form-notice")).toHaveCount(0);

@@ -7,7 +7,7 @@
  * minutes and a range past the end answered 500.
  */
 import { readFileSync } from "node:fs";
-import { expect, signIn, test } from "./fixtures.ts";
+import { expect, fileChecked, signIn, test } from "./fixtures.ts";
 import { fixture, simulatorFaults, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { METRICS_TOKEN, UNREACHABLE } from "./instances.ts";
 
@@ -31,6 +31,8 @@ test("the simulator portal: a refused create fails at once, ranges past the end 
   await page.getByRole("link", { name: "New video" }).click();
   const prompt = `Refused by the provider (${Date.now()})`;
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  // The form checks its first frame link on its own and disables Generate meanwhile: click once that check has ended.
+  await fileChecked(page);
   await page.getByRole("button", { name: "Generate video" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "The video service refused this request: image_start could not be downloaded" })).toBeVisible();
   await expect(page.getByRole("alert").filter({ hasText: "Nothing was charged." })).toBeVisible();
@@ -102,6 +104,8 @@ test("the unreachable provider: the submit fails at once with a plain reason, un
   await page.getByLabel("First frame image URL").fill("https://media.invalid/first-frame.png");
   const prompt = `Nobody answers (${Date.now()})`;
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  // The form checks the typed link on its own (here it cannot be fetched: unchecked) and disables Generate meanwhile.
+  await fileChecked(page);
   await page.getByRole("button", { name: "Generate video" }).click();
   const reason = page.getByRole("alert").filter({ hasText: "The video service could not be reached, so nothing was sent." });
   await expect(reason).toBeVisible();

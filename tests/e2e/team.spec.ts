@@ -6,7 +6,7 @@
  * and audit pages are attached to the test results.
  */
 import type { Page, TestInfo } from "@playwright/test";
-import { E2E_ADMIN, expect, expectAccessible, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
+import { E2E_ADMIN, expect, expectAccessible, fileChecked, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
 import { addUser, MAIN, OIDC } from "./instances.ts";
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string) {
@@ -55,6 +55,8 @@ test("an admin invites a member, who joins, works, is found, and is signed out w
   await mpage.getByRole("link", { name: "New video" }).click();
   const prompt = `Zoe's first video (${Date.now()})`;
   await mpage.getByLabel("Prompt", { exact: true }).fill(prompt);
+  // The form checks its first frame link on its own and disables Generate meanwhile: click once that check has ended.
+  await fileChecked(mpage);
   await mpage.getByRole("button", { name: "Generate video" }).click();
   await expect(mpage).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
   await expect(mpage.getByTestId("owner")).toHaveText("You");

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import type { Page } from "@playwright/test";
-import { expect, expectAccessible, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
+import { expect, expectAccessible, fileChecked, saveScreenshot, signedInContext, signIn, test } from "./fixtures.ts";
 import { trpcMutation } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -16,6 +16,8 @@ import { addUser, MAIN } from "./instances.ts";
 async function makeVideo(page: Page, prompt: string) {
   await page.getByRole("link", { name: "New video" }).click();
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  // The form checks its first frame link on its own and disables Generate meanwhile: click once that check has ended.
+  await fileChecked(page);
   await page.getByRole("button", { name: "Generate video" }).click();
   await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}$/);
   await expect(page.locator('[data-status="completed"]')).toBeVisible({ timeout: 30_000 });
@@ -80,6 +82,7 @@ test("an admin reviews the month: periods, grouping, a person's tasks, the CSV; 
   const sent: string[] = [];
   uma.page.on("request", (r) => r.url().includes("tasks.create") && sent.push(r.url()));
   await uma.page.getByLabel("Prompt", { exact: true }).fill("Uma's third video");
+  await fileChecked(uma.page);
   await uma.page.getByRole("button", { name: "Generate video" }).click();
   await expect(uma.page.getByText(/^This video is estimated at 0\.43 USD, but your monthly budget has 0\.14 USD left \(of 1\.00 USD\)\. It renews on 1 /)).toBeVisible();
   expect(sent).toEqual([]);
