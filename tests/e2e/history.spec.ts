@@ -70,9 +70,9 @@ test("a member browses their history: totals, filters in the URL, search, order,
   await page.getByLabel("Quality").selectOption("1080p");
   await expect(rows).toHaveCount(1);
   await expect(totals).toContainText("1 task · 10 s billed · 1.44 USD for these filters");
-  // A shared link opens the same view.
+  // A shared link opens the same view (the address is replaced by the page itself: read it once it holds the view).
+  await expect(page).toHaveURL(/quality=1080p&sort=cost$/);
   const shared = page.url();
-  expect(shared).toMatch(/quality=1080p&sort=cost$/);
   const other = await context.newPage();
   await other.goto(shared);
   await expect(other.getByTestId("history").locator("tbody tr")).toHaveCount(1);
@@ -82,6 +82,8 @@ test("a member browses their history: totals, filters in the URL, search, order,
   // Mode and days (in the reporting time zone; a wide window around today holds every task, one in the future none).
   await page.getByLabel("Mode", { exact: true }).selectOption("first_last_frame");
   await expect(page).toHaveURL(/\?mode=first_last_frame&sort=cost$/); // "Clear filters" keeps the order
+  // No rows while the list loads, too: the list has answered when it says so.
+  await expect(page.getByText("No task matches these filters.")).toBeVisible();
   await expect(rows).toHaveCount(0);
   await expect(totals).toContainText("0 tasks");
   await page.getByLabel("Mode", { exact: true }).selectOption("first_frame");
@@ -94,9 +96,14 @@ test("a member browses their history: totals, filters in the URL, search, order,
   await page.getByLabel("To", { exact: true }).fill(day(4));
   await page.getByLabel("From", { exact: true }).fill(day(3));
   await expect(totals).toContainText("0 tasks");
+  await expect(page.getByText("No task matches these filters.")).toBeVisible();
   await expect(rows).toHaveCount(0);
   await page.getByRole("button", { name: "Clear filters" }).click();
   await page.getByLabel("Order").selectOption("newest");
+  // "Clear filters" alone (highest cost first) also shows 20 rows: wait for the newest-first view itself before
+  // the axe check and the screenshot, which would otherwise run while the list replaces itself.
+  await expect(page).toHaveURL(/\/tasks$/);
+  await expect(rows.first()).toContainText("Filler shot 19");
   await expect(rows).toHaveCount(20);
 
   await expectAccessible(page, "history");
