@@ -76,14 +76,17 @@ test("an admin invites a member, who joins, works, is found, and is signed out w
   await memberRow(page, email).getByRole("button", { name: "Deactivate…" }).click();
   await memberRow(page, email).getByRole("button", { name: `Deactivate ${email}` }).click();
   await expect(memberRow(page, email).getByTestId("member-status")).toHaveText("Deactivated");
-  // Its next request is refused: the open task page's own live update may already have taken it to sign-in (a
-  // click on its links would then race that), so the member opens their history by address.
-  await mpage.goto("/tasks");
-  await expect(mpage).toHaveURL(/\/signin/);
-  await mpage.getByLabel("Email").fill(email);
-  await mpage.getByLabel("Password").fill("zoe-password-1");
-  await mpage.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(mpage.getByText("This account is deactivated. Ask an admin of the portal to reactivate it.")).toBeVisible();
+  // Its next request is refused. The open task page's own live update may take it to sign-in at any moment (a click
+  // on its links, or a navigation of that tab, races it), so the member's next request comes from a new tab of the
+  // same browser (the same session cookie).
+  await mpage.close();
+  const next = await member.newPage();
+  await next.goto("/tasks");
+  await expect(next).toHaveURL(/\/signin/);
+  await next.getByLabel("Email").fill(email);
+  await next.getByLabel("Password").fill("zoe-password-1");
+  await next.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(next.getByText("This account is deactivated. Ask an admin of the portal to reactivate it.")).toBeVisible();
 
   // The audit log has it all, by whom.
   await page.getByRole("link", { name: "Audit" }).click();
