@@ -55,6 +55,16 @@ export async function openNewTaskForm(page: Page) {
     await page.getByRole("link", { name: "New video" }).click();
   }
   await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
+  await formReady(page);
+}
+
+/**
+ * Waits until the new video form is live: the page is server-rendered, so its fields show before React has
+ * taken them over; a choice made before that (a mode selected, a prompt typed) could be lost, and a saved
+ * draft is restored just after.
+ */
+export async function formReady(page: Page) {
+  await expect(page.locator('form[aria-label="New video"]')).toHaveAttribute("data-ready", "true");
 }
 
 /**

@@ -8,7 +8,7 @@
  * files in every mode. Screenshots of the form in each mode are attached.
  */
 import type { Browser, Page, TestInfo } from "@playwright/test";
-import { expect, expectAccessible, fileChecked, saveScreenshot, signedInContext, test } from "./fixtures.ts";
+import { expect, expectAccessible, fileChecked, formReady, saveScreenshot, signedInContext, test } from "./fixtures.ts";
 import { fixture, trpcData, trpcMutation, trpcQuery, upload } from "./helpers.ts";
 import { addUser, MAIN } from "./instances.ts";
 
@@ -25,6 +25,7 @@ async function member(browser: Browser, name: string): Promise<{ page: Page; clo
 async function openForm(page: Page, path = "/tasks/new") {
   await page.goto(path);
   await expect(page.getByRole("heading", { name: "New video" })).toBeVisible();
+  await formReady(page);
 }
 
 /** Records calls to tasks.create, to prove that nothing was submitted. */

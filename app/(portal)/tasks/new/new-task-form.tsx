@@ -24,7 +24,8 @@ export function NewTaskForm({ sampleClipUrl, uploads, ...options }: Props) {
   const optional = <span className="muted">(optional)</span>;
 
   return (
-    <form onSubmit={form.submit} className="card form" noValidate aria-label="New video">
+    // data-ready: what is typed from now on is the form's (browser tests wait for it, as a person waits for the page).
+    <form onSubmit={form.submit} className="card form" noValidate aria-label="New video" data-ready={form.ready ? "true" : "false"}>
       {form.notice && (
         <div className={`${styles.notice} ${form.notice.kind === "error" ? "error" : "notice"}`} role={form.notice.kind === "error" ? "alert" : "status"} data-testid="form-notice">
           <span>{form.notice.text}</span>

@@ -316,6 +316,8 @@ export function useNewTaskForm(opts: NewTaskFormOptions) {
   }
 
   return {
+    /** The form is live: React has taken it over and restored its draft or earlier video, if any. */
+    ready: loaded,
     state,
     set,
     files,
