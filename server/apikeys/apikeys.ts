@@ -217,12 +217,12 @@ export type ApiKeyRefusal =
   /** The key is fine but its person is deactivated: it stops working at once, and works again if they are reactivated. */
   | "person_deactivated";
 
-/** A key's requests are counted under this key of RateLimitCounter (`api-key:<id>`). */
-export const apiKeyRateLimitKey = (keyId: string) => `${API_KEY_RATE_LIMIT_PREFIX}${keyId}`;
+/** A key's requests are counted under `api-key:<id>` in RateLimitCounter. */
 const API_KEY_RATE_LIMIT_PREFIX = "api-key:";
 
-export type ApiKeyAuthentication =
-  | { ok: true; user: SessionUser; key: { id: string; name: string; prefix: string }; rate: RateLimitVerdict | null }
+/** `Rate`: the rate limit's verdict when the check was asked to count the request (`opts.rateLimit`), else null. */
+export type ApiKeyAuthentication<Rate extends RateLimitVerdict | null = null> =
+  | { ok: true; user: SessionUser; key: { id: string; name: string; prefix: string }; rate: Rate }
   | { ok: false; reason: ApiKeyRefusal };
 
 /**
@@ -249,11 +249,17 @@ export type ApiKeyAuthentication =
  *   minute across all web instances.
  * - Database errors are thrown (the caller answers 5xx, not 401).
  */
+export function authenticateApiKey(deps: Pick<ApiKeyDeps, "db" | "serverSecret" | "now">, bearerToken: string): Promise<ApiKeyAuthentication>;
+export function authenticateApiKey(
+  deps: Pick<ApiKeyDeps, "db" | "serverSecret" | "now">,
+  bearerToken: string,
+  opts: { rateLimit: RateLimitPolicy },
+): Promise<ApiKeyAuthentication<RateLimitVerdict>>;
 export async function authenticateApiKey(
   deps: Pick<ApiKeyDeps, "db" | "serverSecret" | "now">,
   bearerToken: string,
   opts: { rateLimit?: RateLimitPolicy } = {},
-): Promise<ApiKeyAuthentication> {
+): Promise<ApiKeyAuthentication<RateLimitVerdict | null>> {
   if (!isApiKeyShaped(bearerToken)) return { ok: false, reason: "unknown" };
   const now = nowOf(deps);
   // The key and its person in one statement (Prisma's nested select would make it two), and,

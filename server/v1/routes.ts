@@ -13,14 +13,14 @@
  *   GET  /v1/results/{id}         a completed task's video (the link's token, or the owner's key)
  *   GET  /v1/openapi.json         the API's description (no key needed)
  */
-import { apiKeyRateLimitKey, authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
+import { authenticateApiKey, bearerTokenOf, type ApiKeyDeps } from "../apikeys/apikeys.ts";
 import type { Db } from "../db/client.ts";
 import { currentRequestId, logger } from "../logging/logger.ts";
 import { newRequestId } from "../logging/request-id.ts";
 import { readTextWithin } from "../http/body.ts";
 import { requestedRange, storedObjectResponse } from "../http/range.ts";
 import { assertCleanUrl } from "../http/text.ts";
-import { takeRateLimit, type RateLimitPolicy } from "../security/rate-limit.ts";
+import type { RateLimitPolicy } from "../security/rate-limit.ts";
 import type { ObjectStorage } from "../storage/storage.ts";
 import { toV1Response, V1Error } from "./errors.ts";
 import { openV1Result } from "./results.ts";
@@ -73,7 +73,7 @@ async function callerOf(d: V1RouteDeps, req: Request, common: Record<string, str
     else logger().warn({ reason: auth.reason }, "v1: API key refused");
     throw UNAUTHORIZED();
   }
-  const verdict = auth.rate ?? (await takeRateLimit(d.db, apiKeyRateLimitKey(auth.key.id), d.rateLimit));
+  const verdict = auth.rate;
   common["X-RateLimit-Limit"] = String(d.rateLimit.limit);
   common["X-RateLimit-Remaining"] = String(verdict.remaining);
   if (!verdict.allowed) {
